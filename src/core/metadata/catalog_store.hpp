@@ -1,0 +1,27 @@
+// The catalog as command_apply sees it. The glue implements it with SPI over
+// the phantomdb.* tables; tests implement it in memory. Implementations only
+// read and write rows: every decision is made by the core.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "core/metadata/command.hpp"
+
+namespace phantom::metadata {
+
+class CatalogStore {
+ public:
+  virtual ~CatalogStore() = default;
+
+  virtual std::optional<ClusterRecord> GetCluster() = 0;
+  virtual void PutCluster(const ClusterRecord& cluster) = 0;  // insert or replace the singleton
+  virtual void DeleteCluster() = 0;
+
+  virtual std::vector<NodeRecord> ListNodes() = 0;  // ordered by node_id
+  virtual void InsertNode(const NodeRecord& node) = 0;
+  virtual void DeleteNode(NodeId node_id) = 0;
+  virtual void DeleteAllNodes() = 0;
+};
+
+}  // namespace phantom::metadata

@@ -1,0 +1,39 @@
+// Library load: settings, and the check that CREATE EXTENSION runs only where
+// the library was preloaded (later issues add shared memory and background
+// workers, which exist only when loaded by the postmaster).
+#include "pg/init.hpp"
+
+#include "pg/guard.hpp"
+#include "pg/settings.hpp"
+
+#include "core/common/error.hpp"
+
+namespace {
+
+bool loaded_at_startup = false;
+
+Datum AssertPreloaded(FunctionCallInfo) {
+  if (!loaded_at_startup)
+    throw phantom::Error(phantom::sqlstate::kObjectNotInPrerequisiteState,
+                         "phantomdb must be loaded via shared_preload_libraries",
+                         "",
+                         "Add phantomdb to shared_preload_libraries in postgresql.conf and restart the server.");
+  PG_RETURN_VOID();
+}
+
+}  // namespace
+
+bool phantom::pg::LoadedAtStartup() { return loaded_at_startup; }
+
+PHANTOM_FUNCTION(phantom_assert_preloaded, AssertPreloaded)
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void _PG_init(void) {
+  loaded_at_startup = process_shared_preload_libraries_in_progress;
+  phantom::pg::DefineSettings();
+}
+}

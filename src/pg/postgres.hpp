@@ -1,0 +1,18 @@
+// The one way glue code includes Postgres's server headers: inside extern "C",
+// with the few macros that clash with C++ removed. Only src/pg includes this.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/elog.h"
+}
+
+// c.h defines these as macros; they break <algorithm> and friends.
+#undef Min
+#undef Max
+#undef Abs

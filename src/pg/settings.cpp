@@ -1,0 +1,72 @@
+// Definitions of the phantomdb.* GUCs; the prefix is reserved so a typo in a
+// setting name is an error rather than a silently ignored placeholder.
+#include "pg/settings.hpp"
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "libpq-fe.h"
+#include "utils/guc.h"
+}
+
+namespace phantom::pg {
+
+char* node_conninfo = nullptr;
+int node_timeout_ms = 5000;
+char* advertise_host = nullptr;
+char* node_name = nullptr;
+
+namespace {
+
+// Node addresses come from the catalog; letting node_conninfo override them
+// would send one node's traffic to another.
+const char* const kForbiddenConninfoKeys[] = {"host", "hostaddr", "port", "dbname", "service"};
+
+bool CheckNodeConninfo(char** value, void** extra, GucSource source) {
+  if (*value == nullptr || **value == '\0') return true;
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(*value, &parse_error);
+  if (options == nullptr) {
+    // libpq's message ends in a newline; the log line should not.
+    if (parse_error) parse_error[strcspn(parse_error, "\n")] = '\0';
+    GUC_check_errmsg("invalid phantomdb.node_conninfo: %s", parse_error ? parse_error : "out of memory");
+    if (parse_error) PQfreemem(parse_error);
+    return false;
+  }
+  bool ok = true;
+  for (PQconninfoOption* option = options; option->keyword != nullptr && ok; option++) {
+    if (option->val == nullptr) continue;
+    for (const char* forbidden : kForbiddenConninfoKeys) {
+      if (strcmp(option->keyword, forbidden) == 0) {
+        GUC_check_errmsg("phantomdb.node_conninfo must not set \"%s\"", forbidden);
+        GUC_check_errdetail("Node addresses and the database come from the cluster catalog.");
+        ok = false;
+        break;
+      }
+    }
+  }
+  PQconninfoFree(options);
+  return ok;
+}
+
+}  // namespace
+
+void DefineSettings() {
+  DefineCustomStringVariable("phantomdb.node_conninfo", "Extra libpq options for connections between nodes.",
+                             "For example sslmode=verify-full sslrootcert=/path/root.crt. Host, port and "
+                             "database come from the cluster catalog.",
+                             &node_conninfo, "", PGC_SUSET, 0, CheckNodeConninfo, nullptr, nullptr);
+  DefineCustomIntVariable("phantomdb.node_timeout_ms",
+                          "How long a node may take to accept a connection or answer an administrative call.",
+                          nullptr, &node_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
+  DefineCustomStringVariable("phantomdb.advertise_host", "The host name or address other nodes use to reach this node.",
+                             "Empty: the first entry of listen_addresses, or the machine's host name when "
+                             "listen_addresses is a wildcard.",
+                             &advertise_host, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("phantomdb.node_name", "The name this node registers itself under.",
+                             "Empty: host:port.", &node_name, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("phantomdb");
+}
+
+}  // namespace phantom::pg

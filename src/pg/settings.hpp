@@ -1,0 +1,17 @@
+// phantomdb.* configuration parameters (GUCs).
+#pragma once
+
+namespace phantom::pg {
+
+// Extra libpq options for node-to-node connections (e.g. sslmode=verify-full).
+extern char* node_conninfo;
+// How long a node may take to accept a connection or answer an admin call.
+extern int node_timeout_ms;
+// The host other nodes use to reach this one; empty: derived (see local_node.cpp).
+extern char* advertise_host;
+// This node's name when it registers itself; empty: "host:port".
+extern char* node_name;
+
+void DefineSettings();
+
+}  // namespace phantom::pg
