@@ -83,6 +83,13 @@ isnt($ret, 0, 'an unresponsive node is refused');
 like($stderr, qr/node 127\.0\.0\.1:$silent_port did not answer within 1000 ms/,
 	'... with a timeout error naming it');
 is(catalog($node1), $before, '... and the catalog is unchanged');
+
+# A cancel interrupts the wait for a node that does not answer.
+($ret, $stdout, $stderr) = $node1->psql('postgres',
+	"SET phantomdb.node_timeout_ms = '10min'; SET statement_timeout = '300ms'; "
+	  . "SELECT phantom_add_node('127.0.0.1', $silent_port, 'silent')");
+like($stderr, qr/canceling statement due to statement timeout/, 'a query cancel ends the wait');
+is(catalog($node1), $before, '... and the catalog is unchanged');
 close $silent;
 
 # A port where nothing listens.
