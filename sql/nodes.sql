@@ -23,6 +23,11 @@ SET phantomdb.node_timeout_ms = 500;
 SELECT phantom_add_node('127.0.0.1', 54328);
 RESET phantomdb.node_timeout_ms;
 SELECT phantom_add_node('127.0.0.1', 54324, 'node4');
+-- phantomdb.node_conninfo applies to node-to-node connections (the fixture
+-- servers have no TLS).
+SET phantomdb.node_conninfo = 'sslmode=require';
+SELECT phantom_add_node('127.0.0.1', 54322, 'node2');
+RESET phantomdb.node_conninfo;
 
 -- None of that changed anything: not even this node registered itself.
 SELECT count(*) FROM phantomdb.metadata_log;
