@@ -24,7 +24,7 @@ ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = build results regression.diffs regression.out output_iso tmp_check log
+EXTRA_CLEAN = results regression.diffs regression.out output_iso tmp_check log
 
 # No LLVM bitcode: JIT inlining of C++ glue buys nothing and needs clang.
 # Set before including PGXS, whose rules read it at include time.

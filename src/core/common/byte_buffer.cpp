@@ -1,6 +1,8 @@
 // See byte_buffer.hpp.
 #include "core/common/byte_buffer.hpp"
 
+#include <limits>
+
 #include "core/common/error.hpp"
 #include "core/common/pure.hpp"
 
@@ -15,6 +17,9 @@ void ByteWriter::PutU64(uint64_t value) {
 }
 
 void ByteWriter::PutString(std::string_view value) {
+  // A length that does not fit the u32 prefix would be silently truncated.
+  if (value.size() > std::numeric_limits<uint32_t>::max())
+    throw Error(sqlstate::kInternalError, "cannot encode a string of " + std::to_string(value.size()) + " bytes");
   PutU32(static_cast<uint32_t>(value.size()));
   PutBytes(value);
 }

@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "core/common/error.hpp"
-#include "core/common/pure.hpp"
 #include "core/metadata/node_membership.hpp"
+#include "core/common/pure.hpp"
 
 namespace phantom::metadata {
 
@@ -50,11 +50,11 @@ class Applier {
 
   void operator()(const RemoveNode& remove) {
     std::vector<NodeRecord> nodes = store_.ListNodes();
-    bool found = std::any_of(nodes.begin(), nodes.end(),
-                             [&](const NodeRecord& node) { return node.node_id == remove.node_id; });
+    bool found =
+        std::any_of(nodes.begin(), nodes.end(), [&](const NodeRecord& node) { return node.node_id == remove.node_id; });
     if (!found)
-      throw Error(sqlstate::kUndefinedObject, std::string("metadata command RemoveNode names unknown node id ") +
-                                                  std::to_string(remove.node_id));
+      throw Error(sqlstate::kUndefinedObject,
+                  std::string("metadata command RemoveNode names unknown node id ") + std::to_string(remove.node_id));
     if (nodes.size() == 1) Conflict(command_, "node id " + std::to_string(remove.node_id) + " is the last node");
     store_.DeleteNode(remove.node_id);
   }

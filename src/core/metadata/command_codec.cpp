@@ -3,6 +3,8 @@
 // is appended to the variant, never inserted.
 #include "core/metadata/command_codec.hpp"
 
+#include <limits>
+
 #include "core/common/byte_buffer.hpp"
 #include "core/common/crc32c.hpp"
 #include "core/common/error.hpp"
@@ -105,6 +107,9 @@ Command ReadPayload(uint8_t tag, ByteReader& in) {
 std::string EncodeCommand(const Command& command) {
   ByteWriter payload;
   std::visit(PayloadWriter{payload}, command);
+  if (payload.Size() > std::numeric_limits<uint32_t>::max())
+    throw Error(sqlstate::kInternalError,
+                "cannot encode a metadata command of " + std::to_string(payload.Size()) + " bytes");
 
   ByteWriter out;
   out.PutBytes(kMagic);
@@ -120,17 +125,20 @@ Command DecodeCommand(std::string_view bytes) {
   ByteReader frame(bytes, kWhat);
   if (bytes.size() < kHeaderSize + kChecksumSize)
     frame.Fail(std::to_string(bytes.size()) + " byte(s) is shorter than the smallest command");
-  // The checksum first: on a damaged buffer it names the real problem.
-  ByteReader trailer(bytes.substr(bytes.size() - kChecksumSize), kWhat);
-  uint32_t stored = trailer.GetU32();
-  if (Crc32c(bytes.substr(0, bytes.size() - kChecksumSize)) != stored) frame.Fail("checksum mismatch");
-
   if (frame.GetBytes(kMagic.size()) != kMagic) frame.Fail("bad magic");
+  // The version decides the rest of the layout, the checksum included, so a
+  // newer version is named rather than reported as a checksum mismatch.
   uint8_t version = frame.GetU8();
   if (version != kCommandFormatVersion)
     frame.Fail("unknown format version " + std::to_string(version) + " (this build reads version " +
                std::to_string(kCommandFormatVersion) + ")");
+  // The checksum before the tag and lengths: on a damaged buffer it names the
+  // real problem instead of whichever field the damage happened to hit.
+  ByteReader trailer(bytes.substr(bytes.size() - kChecksumSize), kWhat);
+  if (Crc32c(bytes.substr(0, bytes.size() - kChecksumSize)) != trailer.GetU32()) frame.Fail("checksum mismatch");
+
   uint8_t tag = frame.GetU8();
+  if (tag < 1 || tag > std::variant_size_v<Command>) frame.Fail("unknown command tag " + std::to_string(tag));
   uint32_t payload_size = frame.GetU32();
   if (payload_size != frame.Remaining() - kChecksumSize)
     frame.Fail("payload length " + std::to_string(payload_size) + " does not match the " +

@@ -20,7 +20,9 @@ void ValidateName(const std::optional<std::string>& value, const char* what, con
                 std::string(plural) + " are at most " + std::to_string(kMaxNameBytes) + " bytes.");
 }
 
-std::string NameFor(const AddNodeRequest& request) { return request.name.value_or(NodeAddress(request.host, request.port)); }
+std::string NameFor(const AddNodeRequest& request) {
+  return request.name.value_or(NodeAddress(request.host, request.port));
+}
 
 const NodeRecord* FindById(const std::vector<NodeRecord>& nodes, NodeId node_id) {
   for (const NodeRecord& node : nodes)
@@ -83,9 +85,8 @@ std::optional<NodeId> FindRegisteredNode(const std::vector<NodeRecord>& nodes, c
   return std::nullopt;
 }
 
-Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes,
-                      const AddNodeRequest& request, const CandidateIdentity& candidate,
-                      const std::string& local_extension_version, int64_t now_us) {
+Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes, const AddNodeRequest& request,
+                      const CandidateIdentity& candidate, const std::string& local_extension_version, int64_t now_us) {
   const std::string address = NodeAddress(request.host, request.port);
   const std::string name = NameFor(request);
 
@@ -106,16 +107,17 @@ Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord
                 "node " + address + " runs phantomdb " + candidate.extension_version + ", this node runs " +
                     local_extension_version,
                 "", "Install the same version on every node, then ALTER EXTENSION phantomdb UPDATE.");
-  const bool other_cluster = candidate.cluster_id && *candidate.cluster_id != cluster.cluster_id &&
-                             candidate.cluster_coordinator !=
-                                 NodeAddress(cluster.coordinator_host, cluster.coordinator_port) &&
-                             (candidate.coordinates_others || !candidate.is_coordinator);
+  const bool other_cluster =
+      candidate.cluster_id && *candidate.cluster_id != cluster.cluster_id &&
+      candidate.cluster_coordinator != NodeAddress(cluster.coordinator_host, cluster.coordinator_port) &&
+      (candidate.coordinates_others || !candidate.is_coordinator);
   if (other_cluster)
     throw Error(sqlstate::kObjectNotInPrerequisiteState, "node " + address + " already belongs to another cluster",
                 "That cluster is administered from " + candidate.cluster_coordinator + ".",
                 "Remove the node there with phantom_remove_node first.");
 
-  const auto voters = std::count_if(nodes.begin(), nodes.end(), [](const NodeRecord& node) { return node.is_raft_voter; });
+  const auto voters =
+      std::count_if(nodes.begin(), nodes.end(), [](const NodeRecord& node) { return node.is_raft_voter; });
   AddNode add;
   add.node.node_id = cluster.next_node_id;
   add.node.name = name;

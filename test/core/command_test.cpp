@@ -1,0 +1,46 @@
+#include "core/metadata/command.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/common/error.hpp"
+#include "expect_error.hpp"
+
+namespace phantom::metadata {
+namespace {
+
+TEST(CommandTest, NodeStateNames) {
+  EXPECT_STREQ(NodeStateName(NodeState::kJoining), "joining");
+  EXPECT_STREQ(NodeStateName(NodeState::kActive), "active");
+  EXPECT_STREQ(NodeStateName(NodeState::kSuspect), "suspect");
+  EXPECT_STREQ(NodeStateName(NodeState::kFailed), "failed");
+  EXPECT_STREQ(NodeStateName(NodeState::kDraining), "draining");
+  EXPECT_STREQ(NodeStateName(NodeState::kDrained), "drained");
+}
+
+TEST(CommandTest, NodeRoleNames) {
+  EXPECT_STREQ(NodeRoleName(NodeRole::kPrimary), "primary");
+  EXPECT_STREQ(NodeRoleName(NodeRole::kReplica), "replica");
+}
+
+TEST(CommandTest, ParseNodeRoleAcceptsTheNames) {
+  EXPECT_EQ(ParseNodeRole("primary"), NodeRole::kPrimary);
+  EXPECT_EQ(ParseNodeRole("replica"), NodeRole::kReplica);
+  for (NodeRole role : {NodeRole::kPrimary, NodeRole::kReplica}) EXPECT_EQ(ParseNodeRole(NodeRoleName(role)), role);
+}
+
+TEST(CommandTest, ParseNodeRoleRejectsAnythingElse) {
+  for (const char* bad : {"", "Primary", "REPLICA", " primary", "primary ", "leader"})
+    ExpectError([&] { ParseNodeRole(bad); }, {"22023", std::string("invalid node role \"") + bad + "\"", "",
+                                              "Valid roles are \"primary\" and \"replica\"."});
+}
+
+TEST(CommandTest, CommandNames) {
+  EXPECT_STREQ(CommandName(CreateCluster{}), "CreateCluster");
+  EXPECT_STREQ(CommandName(AddNode{}), "AddNode");
+  EXPECT_STREQ(CommandName(RemoveNode{}), "RemoveNode");
+  EXPECT_STREQ(CommandName(JoinCluster{}), "JoinCluster");
+  EXPECT_STREQ(CommandName(LeaveCluster{}), "LeaveCluster");
+}
+
+}  // namespace
+}  // namespace phantom::metadata
