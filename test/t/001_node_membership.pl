@@ -64,10 +64,16 @@ isnt($ret, 0, 'a member cannot add nodes');
 like($stderr, qr/this node is a member of a cluster administered from 127\.0\.0\.1:${\$node1->port}/,
 	'... and says where the cluster is administered');
 
-# --- The catalog survives a restart. ---
+my $coordinator_check = q{SELECT ok FROM phantom_cluster_health() WHERE "check" LIKE 'coordinator %'};
+is($node2->safe_psql('postgres', $coordinator_check), 't', 'a member\'s health check reaches its coordinator');
+
+# --- The catalog survives a restart; while node1 is down, members notice. ---
 my $before_restart = catalog($node1);
-$node1->restart;
+$node1->stop;
+is($node2->safe_psql('postgres', $coordinator_check), 'f', 'a member reports its coordinator down');
+$node1->start;
 is(catalog($node1), $before_restart, 'node catalog and metadata log survive a restart');
+is($node2->safe_psql('postgres', $coordinator_check), 't', '... and reachable again');
 
 # --- An unresponsive host is refused after the timeout; nothing changes. ---
 my $silent_port = PostgreSQL::Test::Cluster::get_free_port();

@@ -52,6 +52,26 @@ Check CheckNode(const metadata::ClusterRecord& cluster, const metadata::NodeReco
   return check;
 }
 
+// From a member: is the node that administers its cluster up, and does it
+// still count this node's cluster as its own?
+Check CheckCoordinator(const metadata::ClusterRecord& cluster, const LocalNode& self) {
+  const std::string address = metadata::NodeAddress(cluster.coordinator_host, cluster.coordinator_port);
+  Check check{"coordinator " + address, false, ""};
+  try {
+    NodeConnection connection = NodeConnection::Open(cluster.coordinator_host, cluster.coordinator_port);
+    metadata::CandidateIdentity identity = FetchNodeIdentity(connection, self);
+    if (identity.cluster_id != cluster.cluster_id || !identity.is_coordinator)
+      check.detail = address + " no longer administers this node's cluster";
+    else {
+      check.ok = true;
+      check.detail = address + " reachable, phantomdb " + identity.extension_version;
+    }
+  } catch (const Error& error) {
+    check.detail = error.Message() + (error.Detail().empty() ? "" : ": " + error.Detail());
+  }
+  return check;
+}
+
 std::vector<Check> RunChecks() {
   std::vector<Check> checks;
   checks.push_back({"shared_preload_libraries", LoadedAtStartup(),
@@ -78,6 +98,7 @@ std::vector<Check> RunChecks() {
     const std::string coordinator = metadata::NodeAddress(cluster->coordinator_host, cluster->coordinator_port);
     if (cluster->local_node_id == 0) {
       checks.push_back({"cluster", true, "member of cluster " + id + ", administered from " + coordinator});
+      checks.push_back(CheckCoordinator(*cluster, self));
       return;
     }
     checks.push_back({"cluster", true, "cluster " + id + " of " + std::to_string(nodes.size()) +
