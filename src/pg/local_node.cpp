@@ -29,7 +29,8 @@ std::string Trim(const std::string& text) {
 // unless that is a wildcard, in which case the machine's host name.
 std::string DefaultHost() {
   const char* listen = PgCall([] { return GetConfigOption("listen_addresses", false, false); });
-  std::string first = Trim(std::string(listen ? listen : "").substr(0, std::string(listen ? listen : "").find(',')));
+  const std::string addresses = listen ? listen : "";
+  const std::string first = Trim(addresses.substr(0, addresses.find(',')));
   if (!first.empty() && first != "*" && first != "0.0.0.0" && first != "::") return first;
   char name[HOST_NAME_MAX + 1] = {};
   if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0') return name;
