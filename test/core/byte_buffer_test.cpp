@@ -150,5 +150,94 @@ TEST(ByteReaderTest, FailNamesWhatIsRead) {
   ExpectCorrupted([&] { in.Fail("custom problem"); }, "custom problem");
 }
 
+TEST(ByteWriterTest, U32AndU64AreLittleEndian) {
+  ByteWriter out;
+  out.PutU32(0xE3069283);
+  EXPECT_EQ(out.Bytes(), "\x83\x92\x06\xE3"s);
+  out.PutU64(0x0102030405060708);
+  EXPECT_EQ(out.Take(), "\x83\x92\x06\xE3\x08\x07\x06\x05\x04\x03\x02\x01"s);
+}
+
+// Each getter, given every length shorter than it needs, names exactly what
+// is missing.
+TEST(ByteReaderTest, EachGetterRejectsEveryShortLength) {
+  const std::string bytes(8, '\x01');
+  struct Getter {
+    const char* name;
+    size_t size;
+    std::function<void(ByteReader&)> read;
+  };
+  const std::vector<Getter> getters = {
+      {"GetU8", 1, [](ByteReader& in) { in.GetU8(); }},   {"GetBool", 1, [](ByteReader& in) { in.GetBool(); }},
+      {"GetU32", 4, [](ByteReader& in) { in.GetU32(); }}, {"GetI32", 4, [](ByteReader& in) { in.GetI32(); }},
+      {"GetU64", 8, [](ByteReader& in) { in.GetU64(); }}, {"GetI64", 8, [](ByteReader& in) { in.GetI64(); }},
+      {"GetString", 4, [](ByteReader& in) { in.GetString(); }},
+  };
+  for (const Getter& getter : getters) {
+    for (size_t length = 0; length < getter.size; length++) {
+      SCOPED_TRACE(std::string(getter.name) + " on " + std::to_string(length) + " byte(s)");
+      ByteReader in(std::string_view(bytes).substr(0, length), "test data");
+      ExpectCorrupted([&] { getter.read(in); }, "needs " + std::to_string(getter.size) +
+                                                    " more byte(s) at offset 0, has " + std::to_string(length));
+      EXPECT_EQ(in.Remaining(), length);
+    }
+    ByteReader exact(std::string_view(bytes).substr(0, getter.size), "test data");
+    if (std::string(getter.name) == "GetString") continue;  // its length says 0x01010101
+    EXPECT_NO_THROW(getter.read(exact)) << getter.name;
+    EXPECT_EQ(exact.Remaining(), 0u) << getter.name;
+  }
+}
+
+// A string's body shorter than its length prefix, at every length.
+TEST(ByteReaderTest, StringBodyTruncationIsRejected) {
+  ByteWriter out;
+  out.PutString("phantom");
+  const std::string bytes = out.Take();
+  for (size_t length = 4; length < bytes.size(); length++) {
+    ByteReader in(std::string_view(bytes).substr(0, length), "test data");
+    ExpectCorrupted([&] { in.GetString(); },
+                    "needs 7 more byte(s) at offset 4, has " + std::to_string(length - 4));
+  }
+}
+
+// The largest length a prefix can declare, in a 10-byte buffer.
+TEST(ByteReaderTest, MaximalStringLengthIsRejectedBeforeAllocating) {
+  const std::string bytes = "\xFF\xFF\xFF\xFF" "abcdef"s;
+  ASSERT_EQ(bytes.size(), 10u);
+  AllocationProbe probe;
+  ByteReader in(bytes, "test data");
+  ExpectCorrupted([&] { in.GetString(); }, "needs 4294967295 more byte(s) at offset 4, has 6");
+  EXPECT_LT(probe.LargestBytes(), 1024u);
+}
+
+TEST(ByteReaderTest, BooleanRejectsEveryByteAboveOne) {
+  for (int value = 2; value <= 255; value++) {
+    const std::string bytes = "\x01"s + static_cast<char>(value);
+    ByteReader in(bytes, "test data");
+    EXPECT_TRUE(in.GetBool());
+    ExpectCorrupted([&] { in.GetBool(); }, "boolean byte " + std::to_string(value) + " at offset 1");
+  }
+}
+
+TEST(ByteReaderTest, ExpectEndCountsEveryTrailingByte) {
+  ByteReader fresh("abc", "test data");
+  ExpectCorrupted([&] { fresh.ExpectEnd(); }, "3 unexpected trailing byte(s)");
+  ByteReader empty("", "test data");
+  EXPECT_NO_THROW(empty.ExpectEnd());
+}
+
+TEST(ByteReaderTest, ErrorCarriesNoDetailOrHint) {
+  ByteReader in("", "metadata command");
+  try {
+    in.GetU8();
+    ADD_FAILURE() << "read past the end";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.Sqlstate(), "XX001");
+    EXPECT_EQ(error.Message(), "metadata command is corrupted: needs 1 more byte(s) at offset 0, has 0");
+    EXPECT_EQ(error.Detail(), "");
+    EXPECT_EQ(error.Hint(), "");
+  }
+}
+
 }  // namespace
 }  // namespace phantom

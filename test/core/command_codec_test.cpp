@@ -275,5 +275,163 @@ TEST(CommandCodecTest, RandomDamageIsRejected) {
   }
 }
 
+// Every role and state, and the extremes of every integer field, survive the
+// round trip.
+TEST(CommandCodecTest, RoundTripsEveryRoleStateAndExtreme) {
+  const NodeRole roles[] = {NodeRole::kPrimary, NodeRole::kReplica};
+  const NodeState states[] = {NodeState::kJoining,  NodeState::kActive,   NodeState::kSuspect,
+                              NodeState::kFailed,   NodeState::kDraining, NodeState::kDrained};
+  const int32_t ints[] = {INT32_MIN, -1, 0, 1, INT32_MAX};
+  const int64_t longs[] = {INT64_MIN, -1, 0, 1, INT64_MAX};
+  int round = 0;
+  for (NodeRole role : roles) {
+    for (NodeState state : states) {
+      for (bool voter : {false, true}) {
+        NodeRecord node = SampleNode();
+        node.role = role;
+        node.state = state;
+        node.is_raft_voter = voter;
+        node.node_id = ints[round % 5];
+        node.port = ints[(round + 2) % 5];
+        node.last_heartbeat_us = longs[round % 5];
+        node.name = "\xE6\x97\xA5\xE6\x9C\xAC-\xF0\x9F\x90\x98";  // CJK and an emoji
+        node.host = std::string("h\0st", 4);
+        node.region = std::string(300, 'r');
+        round++;
+        SCOPED_TRACE(std::string(NodeRoleName(role)) + "/" + NodeStateName(state) + "/" + std::to_string(voter));
+        for (const Command& command : {Command(AddNode{node}), Command(CreateCluster{SampleClusterId(), node})})
+          EXPECT_EQ(DecodeCommand(EncodeCommand(command)), command);
+      }
+    }
+  }
+  for (int32_t value : ints) {
+    EXPECT_EQ(DecodeCommand(EncodeCommand(RemoveNode{value})), Command(RemoveNode{value}));
+    const JoinCluster join{SampleClusterId(), "\xC3\xA9t\xC3\xA9.example", value};
+    EXPECT_EQ(DecodeCommand(EncodeCommand(join)), Command(join));
+  }
+  ClusterId all_ones{};
+  all_ones.fill(0xFF);
+  EXPECT_EQ(DecodeCommand(EncodeCommand(LeaveCluster{all_ones})), Command(LeaveCluster{all_ones}));
+}
+
+// Every encoding: magic, version 1, its tag, the payload's true length, and
+// the CRC-32C of the rest; re-encoding a decoded command gives the same bytes.
+TEST(CommandCodecTest, EveryEncodingHasTheDocumentedFrame) {
+  for (const Command& command : SampleCommands()) {
+    SCOPED_TRACE(CommandName(command));
+    const std::string encoded = EncodeCommand(command);
+    ASSERT_GE(encoded.size(), 14u);
+    EXPECT_EQ(encoded.substr(0, 4), "PHMC");
+    EXPECT_EQ(encoded[4], '\x01');
+    EXPECT_EQ(static_cast<size_t>(encoded[5]), command.index() + 1);
+    ByteReader header(std::string_view(encoded).substr(6, 4), "header");
+    EXPECT_EQ(header.GetU32(), encoded.size() - 14);
+    ByteReader trailer(std::string_view(encoded).substr(encoded.size() - 4), "trailer");
+    EXPECT_EQ(trailer.GetU32(), Crc32c(std::string_view(encoded).substr(0, encoded.size() - 4)));
+    EXPECT_EQ(EncodeCommand(DecodeCommand(encoded)), encoded);
+  }
+}
+
+// A single damaged byte names what it hit: the magic, the version, and
+// anywhere else the checksum (CRC-32C catches every single-byte error).
+TEST(CommandCodecTest, EverySingleByteCorruptionIsNamedExactly) {
+  for (const Command& command : SampleCommands()) {
+    SCOPED_TRACE(CommandName(command));
+    const std::string encoded = EncodeCommand(command);
+    for (size_t position = 0; position < encoded.size(); position++) {
+      for (int mask = 1; mask <= 0xFF; mask++) {
+        if (mask != 0xFF && (mask & (mask - 1)) != 0) continue;  // each bit, and all eight
+        std::string corrupted = encoded;
+        corrupted[position] = static_cast<char>(corrupted[position] ^ mask);
+        SCOPED_TRACE("byte " + std::to_string(position) + " xor " + std::to_string(mask));
+        std::string expected = "checksum mismatch";
+        if (position < 4)
+          expected = "bad magic";
+        else if (position == 4)
+          expected = "unknown format version " + std::to_string(static_cast<uint8_t>(corrupted[4])) +
+                     " (this build reads version 1)";
+        EXPECT_EQ(DecodeProblem(corrupted), expected);
+      }
+    }
+  }
+}
+
+// Every prefix of every encoding, with the exact problem: too short for a
+// header, or (the checksum being read from the wrong place) a mismatch.
+TEST(CommandCodecTest, EveryTruncationIsNamedExactly) {
+  for (const Command& command : SampleCommands()) {
+    SCOPED_TRACE(CommandName(command));
+    const std::string encoded = EncodeCommand(command);
+    for (size_t length = 0; length < encoded.size(); length++) {
+      SCOPED_TRACE("length " + std::to_string(length));
+      EXPECT_EQ(DecodeProblem(std::string_view(encoded).substr(0, length)),
+                length < 14 ? std::to_string(length) + " byte(s) is shorter than the smallest command"
+                            : "checksum mismatch");
+    }
+  }
+}
+
+// Every command's payload with a byte too many or too few, re-framed with a
+// valid checksum and a consistent length, is still rejected.
+TEST(CommandCodecTest, EveryPayloadMustBeExactlyConsumed) {
+  for (const Command& command : SampleCommands()) {
+    SCOPED_TRACE(CommandName(command));
+    const std::string encoded = EncodeCommand(command);
+    const auto tag = static_cast<uint8_t>(encoded[5]);
+    const std::string payload = encoded.substr(10, encoded.size() - 14);
+    EXPECT_EQ(Frame(1, tag, payload), encoded);
+    EXPECT_EQ(DecodeProblem(Frame(1, tag, payload + "\x00"s)), "1 unexpected trailing byte(s)");
+    EXPECT_EQ(DecodeProblem(Frame(1, tag, payload + "xyz")), "3 unexpected trailing byte(s)");
+    const std::string problem = DecodeProblem(Frame(1, tag, payload.substr(0, payload.size() - 1)));
+    EXPECT_EQ(problem.rfind("needs ", 0), 0u) << problem;
+    // The declared length disagreeing with the bytes present, either way.
+    const auto size = static_cast<uint32_t>(payload.size());
+    EXPECT_EQ(DecodeProblem(Frame(1, tag, payload, size + 1)),
+              "payload length " + std::to_string(size + 1) + " does not match the " + std::to_string(size) +
+                  " byte(s) present");
+    if (size > 0) {
+      EXPECT_EQ(DecodeProblem(Frame(1, tag, payload, size - 1)),
+                "payload length " + std::to_string(size - 1) + " does not match the " + std::to_string(size) +
+                    " byte(s) present");
+    }
+  }
+}
+
+TEST(CommandCodecTest, EnumsOutOfRangeAreNamed) {
+  const NodeRecord node = SampleNode();
+  EXPECT_EQ(DecodeProblem(Frame(1, 2, NodePayload(node, 7, 1, 1))), "unknown node role 7");
+  EXPECT_EQ(DecodeProblem(Frame(1, 2, NodePayload(node, 0, 9, 1))), "unknown node state 9");
+  // The same checks guard CreateCluster's self record.
+  const ClusterId id = SampleClusterId();
+  const std::string raw_id(reinterpret_cast<const char*>(id.data()), id.size());
+  EXPECT_EQ(DecodeProblem(Frame(1, 1, raw_id + NodePayload(node, 7, 1, 1))), "unknown node role 7");
+  EXPECT_EQ(DecodeProblem(Frame(1, 1, raw_id + NodePayload(node, 0, 9, 1))), "unknown node state 9");
+  const std::string create = raw_id + NodePayload(node, 0, 1, 2);
+  EXPECT_EQ(DecodeProblem(Frame(1, 1, create)), "boolean byte 2 at offset " + std::to_string(create.size() - 9));
+}
+
+TEST(CommandCodecTest, UnknownVersionIsNamedBeforeTheChecksum) {
+  // A version-2 frame whose checksum does not match still names the version.
+  std::string frame = Frame(2, 3, "\x07\x00\x00\x00"s);
+  frame.back() = static_cast<char>(frame.back() ^ 1);
+  EXPECT_EQ(DecodeProblem(frame), "unknown format version 2 (this build reads version 1)");
+  EXPECT_EQ(DecodeProblem(Frame(255, 1, "")), "unknown format version 255 (this build reads version 1)");
+}
+
+TEST(CommandCodecTest, ChecksumIsCheckedBeforeTagAndLength) {
+  // An unknown tag and a wrong length, but the checksum is wrong too: the
+  // damage is reported as such.
+  std::string frame = Frame(1, 6, "abc", 99);
+  frame[frame.size() - 1] = static_cast<char>(frame[frame.size() - 1] ^ 0x40);
+  EXPECT_EQ(DecodeProblem(frame), "checksum mismatch");
+}
+
+TEST(CommandCodecTest, DecodedCommandOwnsItsStrings) {
+  std::string encoded = EncodeCommand(JoinCluster{SampleClusterId(), "coordinator.example", 5432});
+  const Command command = DecodeCommand(encoded);
+  encoded.assign(encoded.size(), '\0');
+  EXPECT_EQ(std::get<JoinCluster>(command).coordinator_host, "coordinator.example");
+}
+
 }  // namespace
 }  // namespace phantom::metadata

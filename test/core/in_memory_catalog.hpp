@@ -1,15 +1,19 @@
 // A CatalogStore held in memory, for driving command_apply and the membership
 // decisions without Postgres. It counts writes so a test can tell that a
 // rejected command wrote nothing, not merely that it ended where it began.
+// Two catalogs compare equal when their rows are equal (writes aside), and
+// print row by row, so a failed before/after comparison shows the difference.
 #pragma once
 
 #include <algorithm>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/metadata/catalog_store.hpp"
+#include "core/metadata/cluster_id.hpp"
 
 namespace phantom::metadata {
 
@@ -56,5 +60,23 @@ class InMemoryCatalog : public CatalogStore {
   std::vector<NodeRecord> nodes;  // ordered by node_id, as ListNodes promises
   int writes = 0;
 };
+
+// Found by GoogleTest through argument-dependent lookup.
+inline void PrintTo(const InMemoryCatalog& catalog, std::ostream* out) {
+  *out << "{cluster: ";
+  if (catalog.cluster) {
+    const ClusterRecord& cluster = *catalog.cluster;
+    *out << FormatClusterId(cluster.cluster_id) << " local " << cluster.local_node_id << " next "
+         << cluster.next_node_id << " coordinator " << cluster.coordinator_host << ":" << cluster.coordinator_port;
+  } else {
+    *out << "none";
+  }
+  *out << "; nodes:";
+  for (const NodeRecord& node : catalog.nodes)
+    *out << " [" << node.node_id << " \"" << node.name << "\" " << node.host << ":" << node.port << " "
+         << node.region << " " << NodeRoleName(node.role) << " " << NodeStateName(node.state)
+         << (node.is_raft_voter ? " voter" : "") << " hb " << node.last_heartbeat_us << "]";
+  *out << "}";
+}
 
 }  // namespace phantom::metadata
