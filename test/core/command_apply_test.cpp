@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "core/common/error.hpp"
@@ -238,6 +239,101 @@ TEST(ApplyTest, TheSameCommandsMakeTheSameCatalog) {
   EXPECT_EQ(first.nodes[1].node_id, 3);
   EXPECT_EQ(first.nodes[2].node_id, 4);
   EXPECT_EQ(first.cluster->next_node_id, 5);
+}
+
+TEST(ApplyCreateClusterTest, RejectedEvenForTheSameCommandTwice) {
+  InMemoryCatalog catalog;
+  const CreateCluster create{IdOf(0x11), Node(1, "a", "a", 5432)};
+  ApplyCommand(catalog, create);
+  catalog.writes = 0;
+  ExpectRejected(catalog, create, {"55000", Conflict("CreateCluster", "this node already belongs to a cluster")});
+}
+
+TEST(ApplyCreateClusterTest, AllowedAgainAfterLeaving) {
+  InMemoryCatalog catalog = Member();
+  ApplyCommand(catalog, LeaveCluster{IdOf(0x11)});
+  ApplyCommand(catalog, CreateCluster{IdOf(0x44), Node(1, "m", "m", 5432)});
+  EXPECT_EQ(*catalog.cluster, (ClusterRecord{IdOf(0x44), 1, 2, "m", 5432}));
+  ASSERT_EQ(catalog.nodes.size(), 1u);
+  EXPECT_EQ(catalog.nodes[0], Node(1, "m", "m", 5432));
+}
+
+// Each row is checked for id, then name, then address: a node clashing with
+// one row on all three is reported by its id.
+TEST(ApplyAddNodeTest, NamesTheFirstClash) {
+  InMemoryCatalog catalog = Coordinator();
+  ExpectRejected(catalog, AddNode{Node(2, "b", "b", 5432)}, {"55000", Conflict("AddNode", "node id 2 is taken")});
+  ExpectRejected(catalog, AddNode{Node(9, "b", "b", 5432)}, {"55000", Conflict("AddNode", "node name \"b\" is taken")});
+  // Clashing with node 1 by address and node 2 by name: node 1 comes first.
+  ExpectRejected(catalog, AddNode{Node(9, "b", "a", 5432)},
+                 {"55000", Conflict("AddNode", "a:5432 is already registered")});
+  ExpectRejected(catalog, AddNode{Node(9, "z", "b", 5432)},
+                 {"55000", Conflict("AddNode", "b:5432 is already registered")});
+}
+
+TEST(ApplyAddNodeTest, AnIpv6AddressClashIsBracketed) {
+  InMemoryCatalog catalog = Coordinator();
+  ApplyCommand(catalog, AddNode{Node(3, "v6", "::1", 5433)});
+  catalog.writes = 0;
+  ExpectRejected(catalog, AddNode{Node(4, "other", "::1", 5433)},
+                 {"55000", Conflict("AddNode", "[::1]:5433 is already registered")});
+}
+
+TEST(ApplyRemoveNodeTest, RejectedWithoutNodes) {
+  const ExpectedError expected{"42704", "metadata command RemoveNode names unknown node id 1"};
+  InMemoryCatalog fresh;
+  ExpectRejected(fresh, RemoveNode{1}, expected);
+  InMemoryCatalog member = Member();
+  ExpectRejected(member, RemoveNode{1}, expected);
+}
+
+TEST(ApplyRemoveNodeTest, ARemovedNodeIsUnknownAfterwards) {
+  InMemoryCatalog catalog = Coordinator();
+  ApplyCommand(catalog, AddNode{Node(3, "c", "c", 5432)});
+  ApplyCommand(catalog, RemoveNode{2});
+  catalog.writes = 0;
+  ExpectRejected(catalog, RemoveNode{2}, {"42704", "metadata command RemoveNode names unknown node id 2"});
+  // Its name and address are free again; its id is not handed out again.
+  ApplyCommand(catalog, AddNode{Node(4, "b", "b", 5432)});
+  EXPECT_EQ(catalog.cluster->next_node_id, 5);
+}
+
+// A coordinator whose other nodes were all removed is alone again and may
+// join another cluster: its catalog is replaced.
+TEST(ApplyJoinClusterTest, ACoordinatorAloneAgainMayJoin) {
+  InMemoryCatalog catalog = Coordinator();
+  ApplyCommand(catalog, RemoveNode{2});
+  ApplyCommand(catalog, JoinCluster{IdOf(0x33), "z", 6000});
+  EXPECT_EQ(*catalog.cluster, (ClusterRecord{IdOf(0x33), 0, 1, "z", 6000}));
+  EXPECT_TRUE(catalog.nodes.empty());
+}
+
+TEST(ApplyJoinClusterTest, AJoinedNodeCannotAdministerOrBeLeftTwice) {
+  InMemoryCatalog catalog = Member();
+  ApplyCommand(catalog, LeaveCluster{IdOf(0x11)});
+  EXPECT_EQ(catalog, InMemoryCatalog{});
+  catalog.writes = 0;
+  ExpectRejected(catalog, LeaveCluster{IdOf(0x11)},
+                 {"55000", Conflict("LeaveCluster", "this node is not a member of that cluster")});
+}
+
+TEST(ApplyTest, RejectsNodeIdsOutOfRange) {
+  InMemoryCatalog empty;
+  for (NodeId bad : {0, -1, std::numeric_limits<NodeId>::max()}) {
+    ExpectRejected(empty, CreateCluster{IdOf(0x11), Node(bad, "a", "a", 5432)},
+                   {"55000", Conflict("CreateCluster", "node id " + std::to_string(bad) + " is out of range")});
+    InMemoryCatalog coordinator = Coordinator();
+    ExpectRejected(coordinator, AddNode{Node(bad, "c", "c", 5432)},
+                   {"55000", Conflict("AddNode", "node id " + std::to_string(bad) + " is out of range")});
+  }
+}
+
+// Another server advertising the coordinator's own address must not wipe it.
+TEST(ApplyJoinClusterTest, ACoordinatorOfOthersRefusesAJoinFromItsOwnAddress) {
+  InMemoryCatalog coordinator = Coordinator();
+  ExpectRejected(
+      coordinator, JoinCluster{IdOf(0x22), "a", 5432},
+      {"55000", "this node already belongs to another cluster", "That cluster is administered from a:5432."});
 }
 
 }  // namespace

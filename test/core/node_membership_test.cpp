@@ -344,6 +344,12 @@ TEST_F(MembershipTest, ChecksRunInOrder) {
   ExpectError([&] { DecideAdd(request, candidate); },
               {"55000", "node c:5432 runs phantomdb 0.0, this node runs 0.1", "",
                "Install the same version on every node, then ALTER EXTENSION phantomdb UPDATE."});
+  candidate.extension_version = kVersion;
+  ExpectError([&] { DecideAdd(request, candidate); },
+              {"55000", "node c:5432 already belongs to another cluster", "That cluster is administered from z:5432.",
+               "Remove the node there with phantom_remove_node first."});
+  candidate.cluster_id = std::nullopt;
+  EXPECT_EQ(std::get<AddNode>(DecideAdd(request, candidate)).node.node_id, 3);
 }
 
 TEST_F(MembershipTest, AtMostFiveRaftVoters) {
@@ -489,6 +495,107 @@ TEST(MembershipRoundTripTest, JoinRetryLeaveAndJoinAnother) {
   const JoinCluster second{IdOf(0x22), "z", 5432};
   ApplyCommand(member, *DecideJoinCluster(member.GetCluster(), member.ListNodes(), second));
   EXPECT_EQ(member.cluster, (ClusterRecord{IdOf(0x22), 0, 1, "z", 5432}));
+}
+
+// Lengths are counted in bytes, as Postgres counts identifier lengths.
+TEST(ValidateAddNodeRequestTest, NameLengthIsInBytes) {
+  AddNodeRequest request = Request("h");
+  std::string name;
+  for (int i = 0; i < 21; i++) name += "\xE2\x82\xAC";  // 21 euro signs, 63 bytes
+  request.name = name;
+  EXPECT_NO_THROW(ValidateAddNodeRequest(request));
+  request.name = name + "\xE2\x82\xAC";
+  ExpectError([&] { ValidateAddNodeRequest(request); },
+              {"22023", "node name \"" + *request.name + "\" is too long", "Node names are at most 63 bytes."});
+}
+
+TEST(ValidateAddNodeRequestTest, AnUnnamedRequestIsValid) {
+  AddNodeRequest request = Request("h");
+  request.name.reset();
+  EXPECT_NO_THROW(ValidateAddNodeRequest(request));
+}
+
+TEST_F(MembershipTest, AddNodeNeverChangesTheCatalog) {
+  const InMemoryCatalog before = catalog_;
+  CandidateIdentity candidate = FreshCandidate();
+  candidate.extension_version = "";
+  EXPECT_THROW(DecideAdd(Request("c"), candidate), Error);
+  DecideAdd(Request("c"));
+  EXPECT_EQ(catalog_, before);
+}
+
+// With five voters the sixth node does not vote; the voter flag depends on
+// the nodes passed in, not on ids.
+TEST(DecideAddNodeTest, VoterCapCountsVoters) {
+  const ClusterRecord cluster{IdOf(0x11), 1, 9, "a", 5432};
+  std::vector<NodeRecord> nodes;
+  for (NodeId id = 1; id <= 5; id++) {
+    NodeRecord node;
+    node.node_id = id;
+    node.name = "n" + std::to_string(id);
+    node.host = "h" + std::to_string(id);
+    node.port = 5432;
+    node.is_raft_voter = true;
+    nodes.push_back(node);
+  }
+  CandidateIdentity candidate;
+  candidate.extension_version = kVersion;
+  AddNode add = std::get<AddNode>(DecideAddNode(cluster, nodes, Request("x"), candidate, kVersion, kNow));
+  EXPECT_FALSE(add.node.is_raft_voter);
+  EXPECT_EQ(add.node.node_id, 9);  // next_node_id, not the count of nodes
+  nodes[2].is_raft_voter = false;
+  add = std::get<AddNode>(DecideAddNode(cluster, nodes, Request("x"), candidate, kVersion, kNow));
+  EXPECT_TRUE(add.node.is_raft_voter);
+}
+
+TEST(DecideRemoveNodeTest, NothingToRemoveWithoutACluster) {
+  ExpectError([] { DecideRemoveNode(ClusterRecord{}, {}, "a:5432"); },
+              {"42704", "node \"a:5432\" does not exist", "",
+               "SELECT node_name, host, port FROM phantom_nodes lists the nodes."});
+}
+
+TEST(DecideJoinClusterTest, ACoordinatorWithNoRowsIsAlone) {
+  const JoinCluster join{IdOf(0x11), "a", 5432};
+  const std::optional<Command> command = DecideJoinCluster(ClusterRecord{IdOf(0x22), 1, 2, "c", 5432}, {}, join);
+  ASSERT_TRUE(command);
+  EXPECT_EQ(*command, Command(join));
+}
+
+TEST(DecideJoinClusterTest, TheCoordinatorAddressMustMatchExactly) {
+  // Same host, another port; and the same machine under another name.
+  for (const ClusterRecord& cluster :
+       {ClusterRecord{IdOf(0x22), 0, 1, "a", 5433}, ClusterRecord{IdOf(0x22), 0, 1, "a.example", 5432}})
+    ExpectError(
+        [&] {
+          DecideJoinCluster(cluster, {}, {IdOf(0x11), "a", 5432});
+        },
+        {"55000", "this node already belongs to another cluster",
+         "That cluster is administered from " + NodeAddress(cluster.coordinator_host, cluster.coordinator_port) + "."});
+}
+
+// A coordinator that claims this node's own address is another server
+// advertising the same host:port: it is refused, not treated as stale.
+TEST_F(MembershipTest, AddNodeRejectsACoordinatorClaimingThisAddress) {
+  CandidateIdentity candidate = FreshCandidate();
+  candidate.cluster_id = IdOf(0x33);
+  candidate.is_coordinator = true;
+  candidate.coordinates_others = true;
+  candidate.cluster_coordinator = "a:5432";
+  ExpectError([&] { DecideAdd(Request("c"), candidate); },
+              {"55000", "node c:5432 already belongs to another cluster", "That cluster is administered from a:5432.",
+               "Remove the node there with phantom_remove_node first."});
+}
+
+TEST(DecideJoinClusterTest, ACoordinatorRefusesAJoinNamingItsOwnAddress) {
+  NodeRecord self;
+  self.node_id = 1;
+  NodeRecord other;
+  other.node_id = 2;
+  ExpectError(
+      [&] {
+        DecideJoinCluster(ClusterRecord{IdOf(0x22), 1, 3, "a", 5432}, {self, other}, {IdOf(0x11), "a", 5432});
+      },
+      {"55000", "this node already belongs to another cluster", "That cluster is administered from a:5432."});
 }
 
 }  // namespace

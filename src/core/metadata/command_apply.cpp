@@ -4,6 +4,7 @@
 #include "core/metadata/command_apply.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/common/error.hpp"
 #include "core/metadata/node_membership.hpp"
@@ -18,11 +19,18 @@ namespace {
               std::string("metadata command ") + CommandName(command) + " conflicts with the catalog: " + problem);
 }
 
+// Ids are positive and leave room for next_node_id = id + 1.
+void CheckNodeId(const Command& command, NodeId node_id) {
+  if (node_id < 1 || node_id == std::numeric_limits<NodeId>::max())
+    Conflict(command, "node id " + std::to_string(node_id) + " is out of range");
+}
+
 class Applier {
  public:
   Applier(CatalogStore& store, const Command& command) : store_(store), command_(command) {}
 
   void operator()(const CreateCluster& create) {
+    CheckNodeId(command_, create.self.node_id);
     if (store_.GetCluster()) Conflict(command_, "this node already belongs to a cluster");
     ClusterRecord cluster;
     cluster.cluster_id = create.cluster_id;
@@ -36,6 +44,7 @@ class Applier {
 
   void operator()(const AddNode& add) {
     std::optional<ClusterRecord> cluster = store_.GetCluster();
+    CheckNodeId(command_, add.node.node_id);
     if (!cluster || cluster->local_node_id == 0) Conflict(command_, "this node does not administer a cluster");
     for (const NodeRecord& node : store_.ListNodes()) {
       if (node.node_id == add.node.node_id) Conflict(command_, "node id " + std::to_string(node.node_id) + " is taken");

@@ -107,10 +107,15 @@ Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord
                 "node " + address + " runs phantomdb " + candidate.extension_version + ", this node runs " +
                     local_extension_version,
                 "", "Install the same version on every node, then ALTER EXTENSION phantomdb UPDATE.");
-  const bool other_cluster =
-      candidate.cluster_id && *candidate.cluster_id != cluster.cluster_id &&
-      candidate.cluster_coordinator != NodeAddress(cluster.coordinator_host, cluster.coordinator_port) &&
-      (candidate.coordinates_others || !candidate.is_coordinator);
+  // A stale member whose recorded coordinator is this node's address may
+  // come back; a coordinator claiming this node's address is another server
+  // advertising the same address, and is refused like any other cluster.
+  const bool stale_member_of_ours =
+      !candidate.is_coordinator &&
+      candidate.cluster_coordinator == NodeAddress(cluster.coordinator_host, cluster.coordinator_port);
+  const bool alone_in_own_cluster = candidate.is_coordinator && !candidate.coordinates_others;
+  const bool other_cluster = candidate.cluster_id && *candidate.cluster_id != cluster.cluster_id &&
+                             !stale_member_of_ours && !alone_in_own_cluster;
   if (other_cluster)
     throw Error(sqlstate::kObjectNotInPrerequisiteState, "node " + address + " already belongs to another cluster",
                 "That cluster is administered from " + candidate.cluster_coordinator + ".",
@@ -161,7 +166,10 @@ std::optional<Command> DecideJoinCluster(const std::optional<ClusterRecord>& clu
     const bool alone = cluster->local_node_id != 0 &&
                        std::all_of(nodes.begin(), nodes.end(),
                                    [&](const NodeRecord& node) { return node.node_id == cluster->local_node_id; });
-    const bool same_coordinator = coordinator == NodeAddress(join.coordinator_host, join.coordinator_port);
+    // Only a member can be stale: a coordinator's recorded coordinator is
+    // itself, and a join naming that address comes from another server.
+    const bool same_coordinator =
+        cluster->local_node_id == 0 && coordinator == NodeAddress(join.coordinator_host, join.coordinator_port);
     if (!alone && !same_coordinator)
       throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node already belongs to another cluster",
                   "That cluster is administered from " + coordinator + ".");
