@@ -5,6 +5,7 @@
 
 #include "core/common/error.hpp"
 #include "core/metadata/cluster_id.hpp"
+#include "core/metadata/node_health.hpp"
 #include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
 #include "pg/init.hpp"
@@ -28,44 +29,18 @@ struct Check {
   std::string detail;
 };
 
-Check CheckNode(const metadata::ClusterRecord& cluster, const metadata::NodeRecord& node, const LocalNode& self) {
-  const std::string address = metadata::NodeAddress(node.host, node.port);
-  Check check{"node " + node.name, false, ""};
+// Connects to host:port, asks the node who it is and lets `diagnose` judge
+// the answer; an unreachable node is a failed check, not an error.
+template <typename Diagnose>
+Check Probe(std::string name, const std::string& host, int32_t port, const LocalNode& self, Diagnose diagnose) {
+  Check check{std::move(name), false, ""};
   try {
-    NodeConnection connection = NodeConnection::Open(node.host, node.port);
-    metadata::CandidateIdentity identity = FetchNodeIdentity(connection, self);
-    if (identity.extension_version != self.extension_version)
-      check.detail = address + " runs phantomdb " +
-                     (identity.extension_version.empty() ? "(not installed)" : identity.extension_version) +
-                     ", this node runs " + self.extension_version;
-    else if (node.node_id == cluster.local_node_id && !identity.is_local_node)
-      check.detail = address + " is not this node: phantomdb.advertise_host or port is wrong";
-    else if (node.node_id != cluster.local_node_id && identity.cluster_id != cluster.cluster_id)
-      check.detail = address + " does not consider itself a member of this cluster";
-    else {
-      check.ok = true;
-      check.detail = address + " reachable, phantomdb " + identity.extension_version;
-    }
-  } catch (const Error& error) {
-    check.detail = error.Message() + (error.Detail().empty() ? "" : ": " + error.Detail());
-  }
-  return check;
-}
-
-// From a member: is the node that administers its cluster up, and does it
-// still count this node's cluster as its own?
-Check CheckCoordinator(const metadata::ClusterRecord& cluster, const LocalNode& self) {
-  const std::string address = metadata::NodeAddress(cluster.coordinator_host, cluster.coordinator_port);
-  Check check{"coordinator " + address, false, ""};
-  try {
-    NodeConnection connection = NodeConnection::Open(cluster.coordinator_host, cluster.coordinator_port);
-    metadata::CandidateIdentity identity = FetchNodeIdentity(connection, self);
-    if (identity.cluster_id != cluster.cluster_id || !identity.is_coordinator)
-      check.detail = address + " no longer administers this node's cluster";
-    else {
-      check.ok = true;
-      check.detail = address + " reachable, phantomdb " + identity.extension_version;
-    }
+    NodeConnection connection = NodeConnection::Open(host, port);
+    const metadata::CandidateIdentity reported = FetchNodeIdentity(connection, self);
+    const std::optional<std::string> problem = diagnose(reported);
+    check.ok = !problem;
+    check.detail =
+        problem.value_or(metadata::NodeAddress(host, port) + " reachable, phantomdb " + reported.extension_version);
   } catch (const Error& error) {
     check.detail = error.Message() + (error.Detail().empty() ? "" : ": " + error.Detail());
   }
@@ -98,12 +73,17 @@ std::vector<Check> RunChecks() {
     const std::string coordinator = metadata::NodeAddress(cluster->coordinator_host, cluster->coordinator_port);
     if (cluster->local_node_id == 0) {
       checks.push_back({"cluster", true, "member of cluster " + id + ", administered from " + coordinator});
-      checks.push_back(CheckCoordinator(*cluster, self));
+      checks.push_back(Probe("coordinator " + coordinator, cluster->coordinator_host, cluster->coordinator_port, self,
+                             [&](const auto& reported) { return metadata::DiagnoseCoordinator(*cluster, reported); }));
       return;
     }
-    checks.push_back({"cluster", true, "cluster " + id + " of " + std::to_string(nodes.size()) +
-                                           " node(s), administered from this node"});
-    for (const metadata::NodeRecord& node : nodes) checks.push_back(CheckNode(*cluster, node, self));
+    checks.push_back(
+        {"cluster", true,
+         "cluster " + id + " of " + std::to_string(nodes.size()) + " node(s), administered from this node"});
+    for (const metadata::NodeRecord& node : nodes)
+      checks.push_back(Probe("node " + node.name, node.host, node.port, self, [&](const auto& reported) {
+        return metadata::DiagnoseNode(*cluster, node, reported, self.extension_version);
+      }));
   });
   return checks;
 }
