@@ -47,4 +47,10 @@ DROP EXTENSION phantomdb;
 SELECT count(*) FROM pg_namespace WHERE nspname = 'phantomdb';
 CREATE EXTENSION phantomdb;
 SELECT count(*) FROM phantom_nodes;
+
+-- Adding this node itself founds a one-node cluster under the name given.
+SELECT phantom_add_node('127.0.0.1', 54321, 'solo', region => 'eu-west');
+SELECT node_id, node_name, host, port, region, role, state FROM phantom_nodes;
+SELECT phantom_add_node('127.0.0.1', 54321);
+SELECT phantom_remove_node('solo');
 DROP EXTENSION phantomdb;

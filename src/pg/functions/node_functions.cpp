@@ -1,7 +1,5 @@
 // phantom_add_node and phantom_remove_node: read the catalog, ask the other
 // node, let the core decide, and propose the command to the metadata log.
-#include <array>
-
 #include "core/common/error.hpp"
 #include "core/metadata/cluster_id.hpp"
 #include "core/metadata/node_membership.hpp"
