@@ -98,8 +98,8 @@ Datum GuardEntry(FunctionCallInfo fcinfo, Body body) {
 
 // Defines the SQL-callable C function `sql_name` as a shim into
 // `Datum impl(FunctionCallInfo)`.
-#define PHANTOM_FUNCTION(sql_name, impl)                                       \
-  extern "C" {                                                                 \
-  PG_FUNCTION_INFO_V1(sql_name);                                               \
+#define PHANTOM_FUNCTION(sql_name, impl)                                               \
+  extern "C" {                                                                         \
+  PG_FUNCTION_INFO_V1(sql_name);                                                       \
   Datum sql_name(PG_FUNCTION_ARGS) { return ::phantom::pg::GuardEntry(fcinfo, impl); } \
   }

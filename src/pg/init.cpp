@@ -15,8 +15,7 @@ bool loaded_at_startup = false;
 Datum AssertPreloaded(FunctionCallInfo) {
   if (!loaded_at_startup)
     throw phantom::Error(phantom::sqlstate::kObjectNotInPrerequisiteState,
-                         "phantomdb must be loaded via shared_preload_libraries",
-                         "",
+                         "phantomdb must be loaded via shared_preload_libraries", "",
                          "Add phantomdb to shared_preload_libraries in postgresql.conf and restart the server.");
   PG_RETURN_VOID();
 }

@@ -56,16 +56,15 @@ void DefineSettings() {
                              "For example sslmode=verify-full sslrootcert=/path/root.crt. Host, port and "
                              "database come from the cluster catalog.",
                              &node_conninfo, "", PGC_SUSET, 0, CheckNodeConninfo, nullptr, nullptr);
-  DefineCustomIntVariable("phantomdb.node_timeout_ms",
-                          "How long a node may take to accept a connection or answer an administrative call.",
-                          nullptr, &node_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr,
-                          nullptr, nullptr);
+  DefineCustomIntVariable(
+      "phantomdb.node_timeout_ms", "How long a node may take to accept a connection or answer an administrative call.",
+      nullptr, &node_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("phantomdb.advertise_host", "The host name or address other nodes use to reach this node.",
                              "Empty: the first entry of listen_addresses, or the machine's host name when "
                              "listen_addresses is a wildcard.",
                              &advertise_host, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
-  DefineCustomStringVariable("phantomdb.node_name", "The name this node registers itself under.",
-                             "Empty: host:port.", &node_name, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("phantomdb.node_name", "The name this node registers itself under.", "Empty: host:port.",
+                             &node_name, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("phantomdb");
 }
 

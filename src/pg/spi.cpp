@@ -22,8 +22,8 @@ Datum GetDatum(uint64_t row, int column, bool* is_null) {
 
 void CheckCell(uint64_t row, int column) {
   if (SPI_tuptable == nullptr || row >= SPI_processed || column >= SPI_tuptable->tupdesc->natts)
-    throw Error(sqlstate::kInternalError, "SPI result has no cell (" + std::to_string(row) + ", " +
-                                              std::to_string(column) + ")");
+    throw Error(sqlstate::kInternalError,
+                "SPI result has no cell (" + std::to_string(row) + ", " + std::to_string(column) + ")");
 }
 
 }  // namespace
@@ -70,7 +70,8 @@ uint64_t Execute(const char* sql, std::initializer_list<Param> params) {
     count++;
   }
   int rc = PgCall([&] { return SPI_execute_with_args(sql, count, types, values, nulls, false, 0); });
-  if (rc < 0) throw Error(sqlstate::kInternalError, std::string("SPI failed (") + SPI_result_code_string(rc) + "): " + sql);
+  if (rc < 0)
+    throw Error(sqlstate::kInternalError, std::string("SPI failed (") + SPI_result_code_string(rc) + "): " + sql);
   return SPI_processed;
 }
 

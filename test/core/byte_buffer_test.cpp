@@ -168,9 +168,9 @@ TEST(ByteReaderTest, EachGetterRejectsEveryShortLength) {
     std::function<void(ByteReader&)> read;
   };
   const std::vector<Getter> getters = {
-      {"GetU8", 1, [](ByteReader& in) { in.GetU8(); }},   {"GetBool", 1, [](ByteReader& in) { in.GetBool(); }},
-      {"GetU32", 4, [](ByteReader& in) { in.GetU32(); }}, {"GetI32", 4, [](ByteReader& in) { in.GetI32(); }},
-      {"GetU64", 8, [](ByteReader& in) { in.GetU64(); }}, {"GetI64", 8, [](ByteReader& in) { in.GetI64(); }},
+      {"GetU8", 1, [](ByteReader& in) { in.GetU8(); }},         {"GetBool", 1, [](ByteReader& in) { in.GetBool(); }},
+      {"GetU32", 4, [](ByteReader& in) { in.GetU32(); }},       {"GetI32", 4, [](ByteReader& in) { in.GetI32(); }},
+      {"GetU64", 8, [](ByteReader& in) { in.GetU64(); }},       {"GetI64", 8, [](ByteReader& in) { in.GetI64(); }},
       {"GetString", 4, [](ByteReader& in) { in.GetString(); }},
   };
   for (const Getter& getter : getters) {
@@ -195,14 +195,15 @@ TEST(ByteReaderTest, StringBodyTruncationIsRejected) {
   const std::string bytes = out.Take();
   for (size_t length = 4; length < bytes.size(); length++) {
     ByteReader in(std::string_view(bytes).substr(0, length), "test data");
-    ExpectCorrupted([&] { in.GetString(); },
-                    "needs 7 more byte(s) at offset 4, has " + std::to_string(length - 4));
+    ExpectCorrupted([&] { in.GetString(); }, "needs 7 more byte(s) at offset 4, has " + std::to_string(length - 4));
   }
 }
 
 // The largest length a prefix can declare, in a 10-byte buffer.
 TEST(ByteReaderTest, MaximalStringLengthIsRejectedBeforeAllocating) {
-  const std::string bytes = "\xFF\xFF\xFF\xFF" "abcdef"s;
+  const std::string bytes =
+      "\xFF\xFF\xFF\xFF"
+      "abcdef"s;
   ASSERT_EQ(bytes.size(), 10u);
   AllocationProbe probe;
   ByteReader in(bytes, "test data");

@@ -26,9 +26,9 @@ TEST(ClusterIdTest, FormatAndParseRoundTrip) {
 }
 
 TEST(ClusterIdTest, RejectsMalformedText) {
-  for (const char* bad : {"", "03142536", "03142536-4758-697a-8b9c-adbecfe0f10", "03142536-4758-697a-8b9c-adbecfe0f1022",
-                          "0314253-64758-697a-8b9c-adbecfe0f102", "g3142536-4758-697a-8b9c-adbecfe0f102",
-                          "03142536x4758-697a-8b9c-adbecfe0f102"}) {
+  for (const char* bad : {"", "03142536", "03142536-4758-697a-8b9c-adbecfe0f10",
+                          "03142536-4758-697a-8b9c-adbecfe0f1022", "0314253-64758-697a-8b9c-adbecfe0f102",
+                          "g3142536-4758-697a-8b9c-adbecfe0f102", "03142536x4758-697a-8b9c-adbecfe0f102"}) {
     try {
       ParseClusterId(bad);
       ADD_FAILURE() << "accepted " << bad;

@@ -279,8 +279,8 @@ TEST(CommandCodecTest, RandomDamageIsRejected) {
 // round trip.
 TEST(CommandCodecTest, RoundTripsEveryRoleStateAndExtreme) {
   const NodeRole roles[] = {NodeRole::kPrimary, NodeRole::kReplica};
-  const NodeState states[] = {NodeState::kJoining,  NodeState::kActive,   NodeState::kSuspect,
-                              NodeState::kFailed,   NodeState::kDraining, NodeState::kDrained};
+  const NodeState states[] = {NodeState::kJoining, NodeState::kActive,   NodeState::kSuspect,
+                              NodeState::kFailed,  NodeState::kDraining, NodeState::kDrained};
   const int32_t ints[] = {INT32_MIN, -1, 0, 1, INT32_MAX};
   const int64_t longs[] = {INT64_MIN, -1, 0, 1, INT64_MAX};
   int round = 0;
@@ -364,9 +364,9 @@ TEST(CommandCodecTest, EveryTruncationIsNamedExactly) {
     const std::string encoded = EncodeCommand(command);
     for (size_t length = 0; length < encoded.size(); length++) {
       SCOPED_TRACE("length " + std::to_string(length));
-      EXPECT_EQ(DecodeProblem(std::string_view(encoded).substr(0, length)),
-                length < 14 ? std::to_string(length) + " byte(s) is shorter than the smallest command"
-                            : "checksum mismatch");
+      EXPECT_EQ(
+          DecodeProblem(std::string_view(encoded).substr(0, length)),
+          length < 14 ? std::to_string(length) + " byte(s) is shorter than the smallest command" : "checksum mismatch");
     }
   }
 }
@@ -386,13 +386,13 @@ TEST(CommandCodecTest, EveryPayloadMustBeExactlyConsumed) {
     EXPECT_EQ(problem.rfind("needs ", 0), 0u) << problem;
     // The declared length disagreeing with the bytes present, either way.
     const auto size = static_cast<uint32_t>(payload.size());
-    EXPECT_EQ(DecodeProblem(Frame(1, tag, payload, size + 1)),
-              "payload length " + std::to_string(size + 1) + " does not match the " + std::to_string(size) +
-                  " byte(s) present");
+    EXPECT_EQ(DecodeProblem(Frame(1, tag, payload, size + 1)), "payload length " + std::to_string(size + 1) +
+                                                                   " does not match the " + std::to_string(size) +
+                                                                   " byte(s) present");
     if (size > 0) {
-      EXPECT_EQ(DecodeProblem(Frame(1, tag, payload, size - 1)),
-                "payload length " + std::to_string(size - 1) + " does not match the " + std::to_string(size) +
-                    " byte(s) present");
+      EXPECT_EQ(DecodeProblem(Frame(1, tag, payload, size - 1)), "payload length " + std::to_string(size - 1) +
+                                                                     " does not match the " + std::to_string(size) +
+                                                                     " byte(s) present");
     }
   }
 }

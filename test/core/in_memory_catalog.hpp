@@ -73,9 +73,9 @@ inline void PrintTo(const InMemoryCatalog& catalog, std::ostream* out) {
   }
   *out << "; nodes:";
   for (const NodeRecord& node : catalog.nodes)
-    *out << " [" << node.node_id << " \"" << node.name << "\" " << node.host << ":" << node.port << " "
-         << node.region << " " << NodeRoleName(node.role) << " " << NodeStateName(node.state)
-         << (node.is_raft_voter ? " voter" : "") << " hb " << node.last_heartbeat_us << "]";
+    *out << " [" << node.node_id << " \"" << node.name << "\" " << node.host << ":" << node.port << " " << node.region
+         << " " << NodeRoleName(node.role) << " " << NodeStateName(node.state) << (node.is_raft_voter ? " voter" : "")
+         << " hb " << node.last_heartbeat_us << "]";
   *out << "}";
 }
 

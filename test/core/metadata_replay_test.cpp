@@ -25,8 +25,8 @@ constexpr const char* kVersion = "0.1";
 constexpr int kSequences = 300;
 
 const std::vector<std::string> kHosts = {"a", "b", "10.0.0.1", "::1", "db\xC3\xA9.example", "fe80::2"};
-const std::vector<std::string> kNames = {"alpha", "beta", "\xCE\xB3\xCE\xAC\xCE\xBC\xCE\xBC\xCE\xB1",
-                                         "\xF0\x9F\x90\x98", "a:5432", "b:5433"};
+const std::vector<std::string> kNames = {
+    "alpha", "beta", "\xCE\xB3\xCE\xAC\xCE\xBC\xCE\xBC\xCE\xB1", "\xF0\x9F\x90\x98", "a:5432", "b:5433"};
 
 // An encoded log, and the catalogs that apply it.
 struct Log {
@@ -146,8 +146,8 @@ class Simulation {
     const InMemoryCatalog before = leader_;
     try {
       if (FindRegisteredNode(leader_.ListNodes(), request)) return;  // already there: nothing to propose
-      const Command command = DecideAddNode(*leader_.GetCluster(), leader_.ListNodes(), request, Describe(address),
-                                            kVersion, Now());
+      const Command command =
+          DecideAddNode(*leader_.GetCluster(), leader_.ListNodes(), request, Describe(address), kVersion, Now());
       const auto voters = std::count_if(leader_.nodes.begin(), leader_.nodes.end(),
                                         [](const NodeRecord& node) { return node.is_raft_voter; });
       const NodeRecord& node = std::get<AddNode>(command).node;
@@ -204,9 +204,9 @@ class Simulation {
       ADD_FAILURE() << "removed the coordinator";
     } catch (const Error& error) {
       EXPECT_EQ(error.Sqlstate(), "55000");
-      EXPECT_EQ(error.Message(),
-                "cannot remove node \"" + self + "\": " +
-                    (leader_.nodes.size() == 1 ? "it is the last node of the cluster" : "it holds the cluster metadata"));
+      EXPECT_EQ(error.Message(), "cannot remove node \"" + self + "\": " +
+                                     (leader_.nodes.size() == 1 ? "it is the last node of the cluster"
+                                                                : "it holds the cluster metadata"));
     }
     EXPECT_THROW(DecideRemoveNode(*leader_.cluster, leader_.nodes, "nowhere:1"), Error);
     EXPECT_EQ(leader_, before);
@@ -220,7 +220,8 @@ class Simulation {
     const ClusterRecord membership{cluster.cluster_id, 0, 1, cluster.coordinator_host, cluster.coordinator_port};
     for (const auto& [address, member] : members_) {
       bool registered = false;
-      for (const NodeRecord& node : leader_.nodes) registered = registered || NodeAddress(node.host, node.port) == address;
+      for (const NodeRecord& node : leader_.nodes)
+        registered = registered || NodeAddress(node.host, node.port) == address;
       EXPECT_TRUE(member.nodes.empty()) << address;
       if (registered) {
         EXPECT_EQ(member.cluster, membership) << address;

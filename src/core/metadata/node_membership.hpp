@@ -69,9 +69,8 @@ struct CandidateIdentity {
 // over from a rolled-back add or an earlier incarnation of this catalog):
 // this catalog is the authority for that address. The new node is a Raft voter while fewer than
 // kMaxRaftVoters nodes are.
-Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes,
-                      const AddNodeRequest& request, const CandidateIdentity& candidate,
-                      const std::string& local_extension_version, int64_t now_us);
+Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes, const AddNodeRequest& request,
+                      const CandidateIdentity& candidate, const std::string& local_extension_version, int64_t now_us);
 
 // The RemoveNode command for `node_ref` (a node name, or "host:port").
 // Errors: unknown node (42704); the last node (55000); the coordinator while

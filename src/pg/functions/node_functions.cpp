@@ -30,8 +30,7 @@ metadata::ClusterId NewClusterId() {
 // Registers this node on the cluster's first use. When the call that first
 // uses the cluster adds this very node, its name, region and role are used.
 ClusterRecord CreateCluster(SpiCatalogStore& store, const LocalNode& self, const AddNodeRequest& request) {
-  AddNodeRequest self_request =
-      (request.host == self.host && request.port == self.port) ? request : self.AsRequest();
+  AddNodeRequest self_request = (request.host == self.host && request.port == self.port) ? request : self.AsRequest();
   ProposeCommand(metadata::DecideCreateCluster(NewClusterId(), self_request, spi::NowUnixUs()));
   return *store.GetCluster();
 }
@@ -97,8 +96,7 @@ Datum RemoveNode(FunctionCallInfo fcinfo) {
     std::optional<ClusterRecord> cluster = store.GetCluster();
     metadata::CheckIsCoordinator(cluster);
     const std::vector<NodeRecord> nodes = store.ListNodes();
-    const metadata::RemoveNode command =
-        metadata::DecideRemoveNode(cluster.value_or(ClusterRecord{}), nodes, node_ref);
+    const metadata::RemoveNode command = metadata::DecideRemoveNode(cluster.value_or(ClusterRecord{}), nodes, node_ref);
     ProposeCommand(command);
     for (const NodeRecord& node : nodes)
       if (node.node_id == command.node_id && node.node_id != cluster->local_node_id) ReleaseRemovedNode(*cluster, node);

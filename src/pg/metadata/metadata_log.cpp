@@ -34,9 +34,8 @@ int64_t ProposeCommand(const metadata::Command& command) {
   const int64_t index = spi::GetInt64(0, 0);
 
   ApplyingScope scope;
-  spi::Execute(
-      "INSERT INTO phantomdb.metadata_log (log_index, term, command_type, command) VALUES ($1, 0, $2, $3)",
-      {spi::Int64(index), spi::Text(metadata::CommandName(command)), spi::Bytea(bytes)});
+  spi::Execute("INSERT INTO phantomdb.metadata_log (log_index, term, command_type, command) VALUES ($1, 0, $2, $3)",
+               {spi::Int64(index), spi::Text(metadata::CommandName(command)), spi::Bytea(bytes)});
   // Apply what the log holds, not the in-memory command: a replica will only
   // ever see the bytes.
   spi::Execute("SELECT command FROM phantomdb.metadata_log WHERE log_index = $1", {spi::Int64(index)});

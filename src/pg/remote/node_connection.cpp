@@ -29,8 +29,8 @@ std::string FirstLine(const char* text) {
 
 [[noreturn]] void ThrowTimeout(const std::string& address) {
   throw Error(sqlstate::kSqlclientUnableToEstablishSqlconnection,
-              "node " + address + " did not answer within " + std::to_string(node_timeout_ms) + " ms",
-              "", "Check that the node is running and reachable, or raise phantomdb.node_timeout_ms.");
+              "node " + address + " did not answer within " + std::to_string(node_timeout_ms) + " ms", "",
+              "Check that the node is running and reachable, or raise phantomdb.node_timeout_ms.");
 }
 
 // Waits until the socket is ready for `events` or the deadline passes;
@@ -109,8 +109,8 @@ std::vector<RemoteRow> NodeConnection::Query(const std::string& sql,
                  FirstLine(PQerrorMessage(conn_)));
   };
 
-  if (!PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                         nullptr, 0))
+  if (!PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
+                         0))
     throw fail("could not send a query to");
   for (;;) {
     int flushed = PQflush(conn_);
