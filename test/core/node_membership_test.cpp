@@ -598,5 +598,18 @@ TEST(DecideJoinClusterTest, ACoordinatorRefusesAJoinNamingItsOwnAddress) {
       {"55000", "this node already belongs to another cluster", "That cluster is administered from a:5432."});
 }
 
+TEST(FoundingRequestTest, KeepsTheCallWhenItNamesThisNode) {
+  AddNodeRequest self = Request("a");
+  AddNodeRequest call = Request("a");
+  call.name = "solo";
+  call.region = "eu-west";
+  EXPECT_EQ(FoundingRequest(self, call).name, std::optional<std::string>("solo"));
+  EXPECT_EQ(FoundingRequest(self, call).region, "eu-west");
+  // Another node, or this host on another port: this node registers as configured.
+  EXPECT_EQ(FoundingRequest(self, Request("b")).host, "a");
+  EXPECT_EQ(FoundingRequest(self, Request("a", 5433)).port, 5432);
+  EXPECT_EQ(FoundingRequest(self, Request("b")).name, std::nullopt);
+}
+
 }  // namespace
 }  // namespace phantom::metadata

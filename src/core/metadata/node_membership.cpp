@@ -58,6 +58,10 @@ void CheckIsCoordinator(const std::optional<ClusterRecord>& cluster) {
               "Run this function on " + coordinator + ".");
 }
 
+AddNodeRequest FoundingRequest(const AddNodeRequest& self, const AddNodeRequest& request) {
+  return (request.host == self.host && request.port == self.port) ? request : self;
+}
+
 Command DecideCreateCluster(const ClusterId& new_cluster_id, const AddNodeRequest& self, int64_t now_us) {
   CreateCluster create;
   create.cluster_id = new_cluster_id;

@@ -41,6 +41,11 @@ std::string NodeAddress(const std::string& host, int32_t port);
 // member of a cluster administered elsewhere.
 void CheckIsCoordinator(const std::optional<ClusterRecord>& cluster);
 
+// What this node registers itself as when `request` is the call that first
+// uses the cluster: the request itself when it names this node's address
+// (so its name, region and role are kept), else `self` from the settings.
+AddNodeRequest FoundingRequest(const AddNodeRequest& self, const AddNodeRequest& request);
+
 // The CreateCluster command that registers this node when the cluster is
 // first used: self gets node id 1 and is a Raft voter.
 Command DecideCreateCluster(const ClusterId& new_cluster_id, const AddNodeRequest& self, int64_t now_us);

@@ -27,11 +27,10 @@ metadata::ClusterId NewClusterId() {
   return metadata::MakeClusterId(random);
 }
 
-// Registers this node on the cluster's first use. When the call that first
-// uses the cluster adds this very node, its name, region and role are used.
+// Registers this node on the cluster's first use.
 ClusterRecord CreateCluster(SpiCatalogStore& store, const LocalNode& self, const AddNodeRequest& request) {
-  AddNodeRequest self_request = (request.host == self.host && request.port == self.port) ? request : self.AsRequest();
-  ProposeCommand(metadata::DecideCreateCluster(NewClusterId(), self_request, spi::NowUnixUs()));
+  const AddNodeRequest founder = metadata::FoundingRequest(self.AsRequest(), request);
+  ProposeCommand(metadata::DecideCreateCluster(NewClusterId(), founder, spi::NowUnixUs()));
   return *store.GetCluster();
 }
 
