@@ -106,7 +106,7 @@ struct Message {
   Index reject_hint = 0;  // kAppendResponse with reject: the follower's best guess to retry from
   Term hint_term = 0;     // ... and the term at reject_hint, for skipping a whole term at a time
   Snapshot snapshot;      // kSnapshot
-  std::string context;    // kReadIndex/kReadIndexResponse/kHeartbeat: the read request's id
+  std::string context;    // reads and heartbeats: the read request's id; votes: "transfer" for a leader transfer
 
   bool operator==(const Message&) const = default;
 };
