@@ -20,7 +20,7 @@ CREATE ROLE regress_phantom_user;
 CREATE ROLE regress_phantom_admin IN ROLE phantom_admin;
 SET ROLE regress_phantom_user;
 SELECT count(*) FROM phantom_nodes;
-SELECT phantom_add_node('127.0.0.1', 54322);
+SELECT phantom_add_node('127.0.0.1', 25432);
 SELECT phantom_remove_node('node2');
 SELECT * FROM phantom_cluster_health();
 SELECT phantomdb.leave_cluster('4f5a2c1e-0000-4000-8000-000000000000');
@@ -49,8 +49,8 @@ CREATE EXTENSION phantomdb;
 SELECT count(*) FROM phantom_nodes;
 
 -- Adding this node itself founds a one-node cluster under the name given.
-SELECT phantom_add_node('127.0.0.1', 54321, 'solo', region => 'eu-west');
+SELECT phantom_add_node('127.0.0.1', 25431, 'solo', region => 'eu-west');
 SELECT node_id, node_name, host, port, region, role, state FROM phantom_nodes;
-SELECT phantom_add_node('127.0.0.1', 54321);
+SELECT phantom_add_node('127.0.0.1', 25431);
 SELECT phantom_remove_node('solo');
 DROP EXTENSION phantomdb;

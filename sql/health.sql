@@ -9,8 +9,8 @@ $$;
 -- Before first use.
 SELECT * FROM health();
 
-SELECT phantom_add_node('127.0.0.1', 54322, 'node2');
-SELECT phantom_add_node('127.0.0.1', 54323, 'node3');
+SELECT phantom_add_node('127.0.0.1', 25432, 'node2');
+SELECT phantom_add_node('127.0.0.1', 25433, 'node3');
 SELECT * FROM health();
 
 -- Everything is healthy: no failing check.
