@@ -39,3 +39,8 @@ $(OBJS): $(PHANTOM_HEADERS)
 .PHONY: format
 format:
 	clang-format -i $(SOURCES) $(PHANTOM_HEADERS) $(wildcard test/core/*.cpp test/core/*.hpp)
+
+# A long Raft simulation soak from a random seed base (docs/raft.md).
+.PHONY: raft-soak
+raft-soak:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2 --target raft_soak

@@ -3,7 +3,10 @@
 // delay, crashes and restarts, membership changes and compaction: safety is
 // checked after every step, liveness after healing, and the clients' history
 // must be linearizable. PHANTOM_RAFT_SEED=N reruns only seed N (its trace is
-// printed on failure); PHANTOM_RAFT_SEEDS=N sets how many seeds each suite runs.
+// printed on failure); PHANTOM_RAFT_SEEDS=N sets how many seeds each suite runs;
+// PHANTOM_RAFT_SEED_BASE=N adds N to every suite's first seed (default 0: the
+// fixed seeds CI runs; the raft_soak CMake target picks a random N). A failure
+// prints the absolute seed, so PHANTOM_RAFT_SEED alone replays it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,6 +26,7 @@ std::vector<uint64_t> SeedsFor(uint64_t base, uint64_t default_count) {
   if (const char* one = std::getenv("PHANTOM_RAFT_SEED")) return {std::strtoull(one, nullptr, 10)};
   uint64_t count = default_count;
   if (const char* n = std::getenv("PHANTOM_RAFT_SEEDS")) count = std::strtoull(n, nullptr, 10);
+  if (const char* offset = std::getenv("PHANTOM_RAFT_SEED_BASE")) base += std::strtoull(offset, nullptr, 10);
   std::vector<uint64_t> seeds;
   for (uint64_t k = 0; k < count; ++k) seeds.push_back(base + k);
   return seeds;
