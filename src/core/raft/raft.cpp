@@ -689,23 +689,18 @@ void Raft::AddReadState(NodeId requester, Index index, std::string context) {
 void Raft::Propose(std::string data) {
   Entry entry;
   entry.data = std::move(data);
-  if (role_ == Role::kLeader) {
-    const std::string why = ProposeEntry(std::move(entry));
-    if (!why.empty()) throw Error(sqlstate::kObjectNotInPrerequisiteState, why);
-    return;
-  }
-  if (lead_ == kNoNode) throw Error(sqlstate::kObjectNotInPrerequisiteState, "raft has no leader to propose to");
-  Message m;
-  m.type = MessageType::kPropose;
-  m.to = lead_;
-  m.entries.push_back(std::move(entry));
-  Send(std::move(m));
+  ProposeOrForward(std::move(entry));
 }
 
 void Raft::ProposeConfChange(const ConfChange& change) {
   Entry entry;
   entry.type = EntryType::kConfChange;
   entry.data = EncodeConfChange(change);
+  ProposeOrForward(std::move(entry));
+}
+
+// The leader appends (or says why not); a follower forwards to its leader.
+void Raft::ProposeOrForward(Entry entry) {
   if (role_ == Role::kLeader) {
     const std::string why = ProposeEntry(std::move(entry));
     if (!why.empty()) throw Error(sqlstate::kObjectNotInPrerequisiteState, why);

@@ -181,6 +181,7 @@ class Raft {
   void AbortLeaderTransfer() { lead_transferee_ = kNoNode; }
   // Returns an empty string on success, else why the proposal was dropped.
   std::string ProposeEntry(Entry entry);
+  void ProposeOrForward(Entry entry);
 
   void RestoreMembership(const ConfState& conf);
   std::vector<NodeId> Voters() const;
