@@ -59,7 +59,7 @@ TEST(MemoryStorageTest, CompactAndSnapshot) {
   EXPECT_EQ(KindOf([&] { storage.Entries(3, 5, kNoLimit); }), StorageErrorKind::kCompacted);
   EXPECT_EQ(KindOf([&] { storage.Compact(2); }), StorageErrorKind::kCompacted);
   EXPECT_EQ(KindOf([&] { storage.CreateSnapshot(2, {}, ""); }), StorageErrorKind::kSnapshotOutOfDate);
-  EXPECT_EQ(storage.InitialState().conf_state.voters, (std::vector<NodeId>{1, 2, 3}));
+  EXPECT_EQ(storage.CurrentSnapshot().meta.conf.voters, (std::vector<NodeId>{1, 2, 3}));
 
   Snapshot newer;
   newer.meta = SnapshotMeta{10, 5, ConfState{{1}, {}}};
@@ -68,6 +68,27 @@ TEST(MemoryStorageTest, CompactAndSnapshot) {
   EXPECT_EQ(storage.LastIndex(), 10u);
   EXPECT_EQ(storage.TermOf(10), 5u);
   EXPECT_EQ(KindOf([&] { storage.ApplySnapshot(snap); }), StorageErrorKind::kSnapshotOutOfDate);
+}
+
+// A membership change after a snapshot must not rewrite the membership the
+// snapshot records as of its own index; restart and snapshot installs each
+// see the right one.
+TEST(MemoryStorageTest, MembershipAfterASnapshotLeavesTheSnapshotAlone) {
+  MemoryStorage storage;
+  storage.Append({Entry{1, 1, EntryType::kNormal, "a"}, Entry{1, 2, EntryType::kNormal, "b"}});
+  ConfState three{{1, 2, 3}, {}};
+  ConfState four{{1, 2, 3, 4}, {}};
+  storage.SetConfState(three);
+  storage.CreateSnapshot(1, three, "state@1");
+  storage.SetConfState(four);
+  EXPECT_EQ(storage.CurrentSnapshot().meta.conf, three);
+  EXPECT_EQ(storage.InitialState().conf_state, four);
+
+  Snapshot incoming;
+  incoming.meta = SnapshotMeta{5, 2, ConfState{{1, 2}, {7}}};
+  incoming.data = "state@5";
+  storage.ApplySnapshot(incoming);
+  EXPECT_EQ(storage.InitialState().conf_state, incoming.meta.conf);
 }
 
 TEST(RaftLogTest, StartsFromStorage) {

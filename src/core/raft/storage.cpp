@@ -17,7 +17,7 @@ uint64_t EntrySize(const Entry& entry) { return entry.data.size() + 24; }
 
 MemoryStorage::MemoryStorage() : entries_(1) {}
 
-PersistedState MemoryStorage::InitialState() const { return {hard_state_, snapshot_.meta.conf}; }
+PersistedState MemoryStorage::InitialState() const { return {hard_state_, conf_state_}; }
 
 Index MemoryStorage::FirstIndex() const { return entries_.front().index + 1; }
 
@@ -53,7 +53,7 @@ std::vector<Entry> MemoryStorage::Entries(Index lo, Index hi, uint64_t max_bytes
 
 void MemoryStorage::SetHardState(const HardState& hard_state) { hard_state_ = hard_state; }
 
-void MemoryStorage::SetConfState(const ConfState& conf_state) { snapshot_.meta.conf = conf_state; }
+void MemoryStorage::SetConfState(const ConfState& conf_state) { conf_state_ = conf_state; }
 
 void MemoryStorage::Append(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
@@ -81,6 +81,7 @@ void MemoryStorage::ApplySnapshot(const Snapshot& snapshot) {
                                                                  Str(snapshot_.meta.index));
   }
   snapshot_ = snapshot;
+  conf_state_ = snapshot.meta.conf;  // the whole log is replaced, membership with it
   entries_.assign(1, Entry{snapshot.meta.term, snapshot.meta.index, EntryType::kNormal, {}});
 }
 

@@ -76,13 +76,18 @@ class MemoryStorage final : public Storage {
   void Append(const std::vector<Entry>& entries);
   // Replaces the whole log by the snapshot (a follower installing one).
   void ApplySnapshot(const Snapshot& snapshot);
-  // Records a snapshot of the state machine as of applied index `index`.
+  // Records a snapshot of the state machine as of applied index `index`, with
+  // the membership as of that index. The membership in force is what
+  // SetConfState (or ApplySnapshot) last set.
   Snapshot CreateSnapshot(Index index, const ConfState& conf, std::string data);
   // Discards entries before `index`; entry `index` stays as the new base.
   void Compact(Index index);
 
  private:
   HardState hard_state_;
+  // The membership now in force; the snapshot keeps the one as of its own
+  // index, which a later change must not rewrite.
+  ConfState conf_state_;
   Snapshot snapshot_;
   // entries_[0] is a placeholder for the snapshot's (index, term), so that
   // TermOf(FirstIndex() - 1) needs no special case.
