@@ -220,7 +220,8 @@ class Group {
       // 1. Persist.
       PhaseScope phase(kPhasePersist);
       if (!ready.snapshot.Empty()) member.storage.ApplySnapshot(ready.snapshot);
-      member.storage.Append(ready.entries);
+      // Taken over rather than copied: the Ready needs them no more.
+      member.storage.Append(std::move(ready.entries));
       if (ready.hard_state) member.storage.SetHardState(*ready.hard_state);
     }
     // 2. Send (queued; delivered after every member has handled its Ready).
@@ -230,7 +231,7 @@ class Group {
       PhaseScope phase(kPhaseApply);
       for (const raft::Entry& entry : ready.committed_entries) {
         if (entry.type == raft::EntryType::kConfChange) {
-          member.storage.SetConfState(node.ApplyConfChange(raft::DecodeConfChange(entry.data)));
+          member.storage.SetConfState(node.ApplyConfChange(raft::DecodeConfChange(entry.data.view())));
         } else if (i == 0 && !entry.data.empty()) {
           ++leader_committed_;
         }

@@ -139,13 +139,13 @@ const char* TypeName(MessageType type) {
 std::string FormatEntry(const Entry& e) {
   std::string out = std::to_string(e.index) + "/" + std::to_string(e.term);
   if (e.type == EntryType::kConfChange) {
-    const ConfChange cc = DecodeConfChange(e.data);
+    const ConfChange cc = DecodeConfChange(e.data.view());
     const char* what = cc.type == ConfChangeType::kAddVoter     ? "add-voter"
                        : cc.type == ConfChangeType::kAddLearner ? "add-learner"
                                                                 : "remove";
     out += ":conf(" + std::string(what) + " " + std::to_string(cc.node) + ")";
   } else if (!e.data.empty()) {
-    out += ":" + e.data;
+    out += ":" + e.data.str();
   }
   return out;
 }
@@ -404,9 +404,9 @@ class Cluster {
         for (Message& m : ready.messages) queue_.push_back(std::move(m));
         for (const Entry& e : ready.committed_entries) {
           if (e.type == EntryType::kConfChange) {
-            n.storage->SetConfState(n.raft->ApplyConfChange(DecodeConfChange(e.data)));
+            n.storage->SetConfState(n.raft->ApplyConfChange(DecodeConfChange(e.data.view())));
           } else if (!e.data.empty()) {
-            n.data.push_back(e.data);
+            n.data.push_back(e.data.str());
           }
           n.applied = e.index;
         }

@@ -167,7 +167,7 @@ TEST(RaftMessageCodecTest, RoundTripsEntriesStatesAndChanges) {
     EXPECT_EQ(DecodeConfChange(EncodeConfChange(change)), change);
   }
   // A kConfChange entry's data decodes to the change it was made from.
-  EXPECT_EQ(DecodeConfChange(SampleEntries()[2].data), (ConfChange{ConfChangeType::kAddLearner, 4}));
+  EXPECT_EQ(DecodeConfChange(SampleEntries()[2].data.view()), (ConfChange{ConfChangeType::kAddLearner, 4}));
 }
 
 TEST(RaftMessageCodecTest, GoldenHardState) {

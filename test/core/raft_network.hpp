@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -36,6 +37,7 @@ class Network {
   bool pre_vote = false;
   bool check_quorum = false;
   size_t max_inflight = 256;
+  uint64_t max_bytes = 1u << 20;
   // Returns false to drop a message; may rewrite it.
   std::function<bool(Message&)> filter;
   // When set, picks which queued message goes next (reordering) given the
@@ -53,6 +55,7 @@ class Network {
     node.config.pre_vote = pre_vote;
     node.config.check_quorum = check_quorum;
     node.config.max_inflight_messages = max_inflight;
+    node.config.max_bytes_per_message = max_bytes;
     node.config.seed = 42;
     node.raft = std::make_unique<Raft>(node.config);
     return *node.raft;
@@ -95,10 +98,10 @@ class Network {
           EXPECT_EQ(it->second, entry) << "node " << id << " re-applied a different entry";
         }
         if (entry.type == EntryType::kConfChange) {
-          const ConfState conf = node.raft->ApplyConfChange(DecodeConfChange(entry.data));
+          const ConfState conf = node.raft->ApplyConfChange(DecodeConfChange(entry.data.view()));
           node.storage->SetConfState(conf);
         } else if (!entry.data.empty()) {
-          node.applied.push_back(entry.data);
+          node.applied.push_back(entry.data.str());
         }
       }
       for (ReadState& read : ready.read_states) node.reads.push_back(std::move(read));

@@ -100,13 +100,67 @@ TEST(RaftReplicationTest, InflightAppendsAreBounded) {
     if (m.type == MessageType::kAppend && !m.entries.empty()) ++appends;
     return true;
   };
-  for (int k = 0; k < 5; ++k) net.At(1).Propose("p" + std::to_string(k));
-  net.Deliver();
+  // One Ready per proposal: proposals sharing a Ready would share one append.
+  for (int k = 0; k < 5; ++k) {
+    net.At(1).Propose("p" + std::to_string(k));
+    net.Deliver();
+  }
   EXPECT_EQ(appends, 2);
   EXPECT_TRUE(net.At(1).PeerProgress(2)->IsPaused());
   net.Heal();
   net.Tick(1, 3);
   EXPECT_EQ(net.Node(2).applied.size(), 5u);
+}
+
+// Proposals made between two Readys leave in one append per follower, and the
+// followers' acknowledgements advance the commit with one more append each.
+TEST(RaftReplicationTest, ProposalsBetweenReadysShareOneAppend) {
+  Network net;
+  for (NodeId id : {1, 2, 3}) net.Add(id, Voters({1, 2, 3}));
+  net.Elect(1);
+  std::vector<Message> appends;
+  net.filter = [&](Message& m) {
+    if (m.type == MessageType::kAppend) appends.push_back(m);
+    return true;
+  };
+  for (int k = 0; k < 10; ++k) net.At(1).Propose("p" + std::to_string(k));
+  EXPECT_TRUE(net.At(1).HasReady());
+  net.Deliver();
+  size_t with_entries = 0;
+  for (const Message& m : appends) {
+    if (m.entries.empty()) continue;
+    ++with_entries;
+    ASSERT_EQ(m.entries.size(), 10u);
+    EXPECT_EQ(m.entries.front().data, "p0");
+    EXPECT_EQ(m.entries.back().data, "p9");
+  }
+  EXPECT_EQ(with_entries, 2u);
+  EXPECT_EQ(appends.size(), 4u);  // the other two carry only the new commit index
+  for (NodeId id : {1, 2, 3}) EXPECT_EQ(net.Node(id).applied.size(), 10u);
+}
+
+// With a per-message byte limit, a backlog is split over several appends that
+// all leave with the same Ready (up to the inflight window), rather than one
+// per acknowledgement.
+TEST(RaftReplicationTest, BacklogBeyondMaxBytesFillsTheWindow) {
+  Network net;
+  net.max_bytes = 1;  // one entry per append
+  for (NodeId id : {1, 2}) net.Add(id, Voters({1, 2}));
+  net.Elect(1);
+  ASSERT_EQ(net.At(1).PeerProgress(2)->State(), ProgressState::kReplicate);
+  net.Cut(2, 1);  // no acknowledgement comes back to ask for more
+  size_t appends = 0;
+  net.filter = [&](Message& m) {
+    if (m.type == MessageType::kAppend && !m.entries.empty()) {
+      EXPECT_EQ(m.entries.size(), 1u);
+      ++appends;
+    }
+    return true;
+  };
+  for (int k = 0; k < 3; ++k) net.At(1).Propose("p" + std::to_string(k));
+  net.Deliver();
+  EXPECT_EQ(appends, 3u);
+  EXPECT_EQ(net.At(1).PeerProgress(2)->InFlight().Count(), 3u);
 }
 
 TEST(RaftReplicationTest, LaggingFollowerIsCaughtUpBySnapshot) {

@@ -330,13 +330,13 @@ class Simulation {
       Fail("state machine safety: node " + Id(n.id) + " applied a different entry at index " + Str(e.index));
     }
     if (e.type == EntryType::kConfChange) {
-      n.conf = n.raft->ApplyConfChange(DecodeConfChange(e.data));
+      n.conf = n.raft->ApplyConfChange(DecodeConfChange(e.data.view()));
       ++res_.conf_changes_applied;
       n.storage->SetConfState(n.conf);
       if (fresh) state_at_[e.index] = n.kv.Serialize();
       return;
     }
-    const std::optional<std::string> value = e.data.empty() ? std::nullopt : n.kv.Apply(e.data);
+    const std::optional<std::string> value = e.data.empty() ? std::nullopt : n.kv.Apply(e.data.str());
     if (fresh) state_at_[e.index] = n.kv.Serialize();
     if (!value) return;
     if (*value == final_value_) final_seen_.insert(n.id);

@@ -92,7 +92,7 @@ void PutEntry(ByteWriter& out, const Entry& entry) {
   out.PutU64(entry.term);
   out.PutU64(entry.index);
   out.PutU8(static_cast<uint8_t>(entry.type));
-  out.PutString(entry.data);
+  out.PutString(entry.data.view());
 }
 
 Entry GetEntry(ByteReader& in) {
@@ -102,7 +102,10 @@ Entry GetEntry(ByteReader& in) {
   uint8_t type = in.GetU8();
   if (type > static_cast<uint8_t>(EntryType::kConfChange)) in.Fail("unknown entry type " + std::to_string(type));
   entry.type = static_cast<EntryType>(type);
-  entry.data = in.GetString();
+  // Straight from the input into the entry's one allocation; GetString would
+  // make an intermediate std::string.
+  const uint32_t length = in.GetU32();
+  entry.data = Payload(in.GetBytes(length));
   return entry;
 }
 

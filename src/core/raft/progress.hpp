@@ -51,6 +51,10 @@ class Progress {
   bool RecentActive() const { return recent_active_; }
   void SetRecentActive(bool active) { recent_active_ = active; }
   const Inflights& InFlight() const { return inflights_; }
+  // The commit index the last append to this peer carried: a moved commit
+  // index needs an append of its own only for peers not yet sent it.
+  Index CommitSent() const { return commit_sent_; }
+  void SetCommitSent(Index commit) { commit_sent_ = commit; }
 
   void BecomeProbe();
   void BecomeReplicate();
@@ -78,6 +82,7 @@ class Progress {
   bool probe_sent_ = false;
   Index pending_snapshot_ = 0;
   bool recent_active_ = false;
+  Index commit_sent_ = 0;
   Inflights inflights_;
   bool is_learner_;
 };

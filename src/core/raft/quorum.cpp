@@ -1,19 +1,18 @@
 #include "core/raft/quorum.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "core/common/pure.hpp"
 
 namespace phantom::raft {
 
-Index QuorumCommittedIndex(const std::vector<NodeId>& voters, const std::function<Index(NodeId)>& match_of) {
-  if (voters.empty()) return 0;
-  std::vector<Index> matched;
-  matched.reserve(voters.size());
-  for (NodeId id : voters) matched.push_back(match_of(id));
-  std::sort(matched.begin(), matched.end(), std::greater<Index>());
+Index MajorityIndex(std::span<Index> matched) {
+  if (matched.empty()) return 0;
   // The (n/2+1)-th largest is held by a majority.
-  return matched[voters.size() / 2];
+  const auto nth = matched.begin() + static_cast<std::ptrdiff_t>(matched.size() / 2);
+  std::nth_element(matched.begin(), nth, matched.end(), std::greater<Index>());
+  return *nth;
 }
 
 VoteResult TallyVotes(const std::vector<NodeId>& voters, const std::map<NodeId, bool>& votes) {
@@ -28,12 +27,6 @@ VoteResult TallyVotes(const std::vector<NodeId>& voters, const std::map<NodeId, 
   if (granted >= majority) return VoteResult::kWon;
   if (voters.size() - rejected < majority) return VoteResult::kLost;
   return VoteResult::kPending;
-}
-
-bool QuorumActive(const std::vector<NodeId>& voters, const std::function<bool(NodeId)>& active) {
-  size_t count = 0;
-  for (NodeId id : voters) count += active(id) ? 1 : 0;
-  return count >= voters.size() / 2 + 1;
 }
 
 }  // namespace phantom::raft

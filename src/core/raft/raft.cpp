@@ -1,6 +1,7 @@
 #include "core/raft/raft.hpp"
 
 #include <algorithm>
+#include <span>
 #include <utility>
 
 #include "core/common/error.hpp"
@@ -15,6 +16,9 @@ namespace {
 // Marks vote requests caused by a leader transfer, which must win even where
 // voters still believe in the current leader's lease.
 constexpr const char* kTransferContext = "transfer";
+
+// The fewest messages a Ready's vector starts with room for.
+constexpr size_t kMinMessagesCapacity = 4;
 
 void InsertSorted(std::vector<NodeId>& ids, NodeId id) {
   const auto it = std::lower_bound(ids.begin(), ids.end(), id);
@@ -121,6 +125,9 @@ void Raft::Reset(Term term) {
   pending_conf_index_ = 0;
   pending_reads_.clear();
   reads_before_commit_.clear();
+  // Appends owed by a former leadership must not go out under this one.
+  append_pending_ = false;
+  commit_pending_ = false;
 }
 
 void Raft::BecomeFollower(Term term, NodeId leader) {
@@ -150,8 +157,8 @@ void Raft::BecomeLeader() {
   // Everything not yet applied may hold a conf change; be conservative.
   pending_conf_index_ = log_.LastIndex();
   // An entry of the new term lets earlier entries commit (and reads proceed).
-  AppendEntries({Entry{}});
-  BroadcastAppend();
+  AppendEntry(Entry{});
+  append_pending_ = true;
 }
 
 bool Raft::Promotable() const { return Contains(conf_.voters, id_); }
@@ -219,12 +226,20 @@ void Raft::Send(Message message) {
       message.type != MessageType::kPreVoteResponse) {
     message.term = term_;
   }
-  msgs_.push_back(std::move(message));
+  Enqueue(std::move(message));
 }
 
 void Raft::Forward(Message message) {
   // Keeps `from`: the leader answers (or transfers to) the original requester.
   message.term = term_;
+  Enqueue(std::move(message));
+}
+
+void Raft::Enqueue(Message&& message) {
+  // GetReady hands the vector over with the Ready, so each Ready's messages
+  // need a fresh one; sizing it like the last Ready's avoids regrowing it (and
+  // moving every Message) while it fills.
+  if (msgs_.capacity() == 0) msgs_.reserve(msgs_capacity_hint_);
   msgs_.push_back(std::move(message));
 }
 
@@ -473,7 +488,7 @@ std::string Raft::ProposeEntry(Entry entry) {
     if (pending_conf_index_ > log_.Applied()) return "raft has a membership change that is not yet applied";
     ConfChange change;
     try {
-      change = DecodeConfChange(entry.data);
+      change = DecodeConfChange(entry.data.view());
     } catch (const Error&) {
       return "raft conf change entry is malformed";
     }
@@ -482,19 +497,18 @@ std::string Raft::ProposeEntry(Entry entry) {
     if (voters.empty()) return "raft membership change would leave no voter";
     pending_conf_index_ = log_.LastIndex() + 1;
   }
-  AppendEntries({std::move(entry)});
-  BroadcastAppend();
+  AppendEntry(std::move(entry));
+  // Sent with the next Ready, together with every other proposal made until
+  // then: one append per follower per Ready rather than per proposal.
+  append_pending_ = true;
   return {};
 }
 
-bool Raft::AppendEntries(std::vector<Entry> entries) {
-  Index index = log_.LastIndex();
-  for (Entry& entry : entries) {
-    entry.term = term_;
-    entry.index = ++index;
-  }
-  log_.Append(entries);
-  prs_.at(id_).MaybeUpdate(log_.LastIndex());
+bool Raft::AppendEntry(Entry entry) {
+  entry.term = term_;
+  entry.index = log_.LastIndex() + 1;
+  log_.Append(std::span<const Entry>(&entry, 1));
+  prs_.at(id_).MaybeUpdate(entry.index);
   // A single voter commits by itself.
   return MaybeCommit();
 }
@@ -553,6 +567,7 @@ bool Raft::SendAppend(NodeId to, bool send_if_empty) {
   m.index = prev_index;
   m.log_term = *prev_term;
   m.commit = log_.Committed();
+  pr.SetCommitSent(m.commit);
   const Index last = entries.empty() ? prev_index : entries.back().index;
   const size_t count = entries.size();
   m.entries = std::move(entries);
@@ -561,9 +576,23 @@ bool Raft::SendAppend(NodeId to, bool send_if_empty) {
   return true;
 }
 
-void Raft::BroadcastAppend() {
+void Raft::FlushAppends() {
+  if (!append_pending_ && !commit_pending_) return;
+  const bool commit_moved = commit_pending_;
+  append_pending_ = false;
+  commit_pending_ = false;
+  if (role_ != Role::kLeader) return;
   for (const auto& [peer, pr] : prs_) {
-    if (peer != id_) SendAppend(peer, true);
+    if (peer == id_) continue;
+    // A moved commit index is news even to a follower that has every entry,
+    // unless an append since it moved (filling the window) already carried it.
+    const bool send_if_empty = commit_moved && pr.CommitSent() < log_.Committed();
+    // Then as many more as the byte limit per message and the inflight window
+    // allow, instead of waiting a round trip for each max_bytes of backlog.
+    if (SendAppend(peer, send_if_empty)) {
+      while (SendAppend(peer, false)) {
+      }
+    }
   }
 }
 
@@ -599,7 +628,7 @@ void Raft::HandleAppendResponse(const Message& m, Progress& pr) {
       pr.BecomeReplicate();
     }
     if (MaybeCommit()) {
-      BroadcastAppend();
+      commit_pending_ = true;
     } else if (was_paused) {
       SendAppend(m.from, true);
     }
@@ -686,7 +715,7 @@ void Raft::AddReadState(NodeId requester, Index index, std::string context) {
 
 // ---- public proposals --------------------------------------------------------
 
-void Raft::Propose(std::string data) {
+void Raft::Propose(Payload data) {
   Entry entry;
   entry.data = std::move(data);
   ProposeOrForward(std::move(entry));
@@ -763,8 +792,6 @@ void Raft::RestoreMembership(const ConfState& conf) {
   if (self != prs_.end()) self->second.MaybeUpdate(log_.LastIndex());
 }
 
-std::vector<NodeId> Raft::Voters() const { return conf_.voters; }
-
 ConfState Raft::ApplyConfChange(const ConfChange& change) {
   const NodeId node = change.node;
   if (node == kNoNode) return conf_;
@@ -801,7 +828,7 @@ ConfState Raft::ApplyConfChange(const ConfChange& change) {
   if (lead_transferee_ != kNoNode && !Contains(conf_.voters, lead_transferee_)) AbortLeaderTransfer();
   // A smaller quorum may already agree on more.
   if (MaybeCommit()) {
-    BroadcastAppend();
+    commit_pending_ = true;
   } else {
     for (const auto& [peer, pr] : prs_) {
       if (peer != id_) SendAppend(peer, false);
@@ -814,11 +841,12 @@ ConfState Raft::ApplyConfChange(const ConfChange& change) {
 
 bool Raft::HasReady() const {
   return CurrentSoftState() != prev_soft_state_ || CurrentHardState() != prev_hard_state_ ||
-         !log_.UnstableEntries().empty() || log_.UnstableSnapshot().has_value() || !msgs_.empty() ||
-         log_.HasNextCommittedEntries() || !read_states_.empty();
+         !log_.UnstableEntries().empty() || log_.UnstableSnapshot().has_value() || !msgs_.empty() || append_pending_ ||
+         commit_pending_ || log_.HasNextCommittedEntries() || !read_states_.empty();
 }
 
 Ready Raft::GetReady() {
+  FlushAppends();
   Ready ready;
   if (CurrentSoftState() != prev_soft_state_) {
     ready.soft_state = CurrentSoftState();
@@ -839,6 +867,7 @@ Ready Raft::GetReady() {
   ready.committed_entries = log_.NextCommittedEntries();
   ready_last_committed_ = ready.committed_entries.empty() ? 0 : ready.committed_entries.back().index;
   ready.messages.swap(msgs_);
+  msgs_capacity_hint_ = std::max(ready.messages.size(), kMinMessagesCapacity);
   ready.read_states.swap(read_states_);
   return ready;
 }

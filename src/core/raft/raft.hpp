@@ -14,9 +14,18 @@
 //       2. then send ready.messages (they may depend on what was persisted:
 //          votes, acknowledgements of appended entries);
 //       3. then apply ready.committed_entries in order; for a kConfChange
-//          entry call ApplyConfChange(DecodeConfChange(entry.data)) (message_codec.hpp) and persist
-//          the returned ConfState with the next snapshot or storage update;
+//          entry call ApplyConfChange(DecodeConfChange(entry.data.view()))
+//          (message_codec.hpp) and persist the returned ConfState with the
+//          next snapshot or storage update;
 //       4. then call Advance(), exactly once per GetReady().
+//   - Messages come out only through GetReady(), and the leader makes its
+//     appends there: Propose() and acknowledgements merely note that followers
+//     are owed entries or a new commit index, and GetReady() sends what is
+//     owed first. So everything proposed between two GetReady() calls reaches
+//     each follower in one append (several only past max_bytes_per_message,
+//     up to the inflight window), and HasReady() is true while appends are
+//     owed. Batching proposals is then a matter of calling GetReady() less
+//     often; nothing else changes.
 //   - A ReadState may be served once the applied index reaches its index.
 //   - The transport reports the fate of each kSnapshot message through
 //     ReportSnapshot(); until then the leader sends that peer nothing else.
@@ -107,7 +116,9 @@ class Raft {
   void Campaign();
   // Appends on the leader, or forwards to the known leader. Throws
   // phantom::Error (55000) when there is no leader or a transfer is under way.
-  void Propose(std::string data);
+  // Converting a std::string (or literal) copies it once into the entry's
+  // shared Payload; no later step copies the bytes again.
+  void Propose(Payload data);
   // Like Propose; the leader also throws (55000) while an earlier conf change
   // is not yet applied, or when the change would leave no voter.
   void ProposeConfChange(const ConfChange& change);
@@ -157,6 +168,7 @@ class Raft {
   // Message dispatch.
   void Send(Message message);
   void Forward(Message message);
+  void Enqueue(Message&& message);
   void StepLeader(const Message& m);
   void StepCandidate(const Message& m);
   void StepFollower(const Message& m);
@@ -172,9 +184,10 @@ class Raft {
   void AddReadState(NodeId requester, Index index, std::string context);
 
   // Leader replication.
-  bool AppendEntries(std::vector<Entry> entries);
+  bool AppendEntry(Entry entry);
   bool SendAppend(NodeId to, bool send_if_empty);
-  void BroadcastAppend();
+  // Sends the appends that append_pending_ / commit_pending_ owe the followers.
+  void FlushAppends();
   void BroadcastHeartbeat(const std::string& context);
   bool MaybeCommit();
   bool CommittedEntryInCurrentTerm() const;
@@ -184,7 +197,7 @@ class Raft {
   void ProposeOrForward(Entry entry);
 
   void RestoreMembership(const ConfState& conf);
-  std::vector<NodeId> Voters() const;
+  const std::vector<NodeId>& Voters() const { return conf_.voters; }
   HardState CurrentHardState() const { return HardState{term_, vote_, log_.Committed()}; }
   SoftState CurrentSoftState() const { return SoftState{lead_, role_}; }
 
@@ -206,6 +219,13 @@ class Raft {
   std::map<NodeId, Progress> prs_;
   std::map<NodeId, bool> votes_;
   std::vector<Message> msgs_;
+  size_t msgs_capacity_hint_ = 0;  // what msgs_ reserves when it starts empty; see Enqueue
+  // Appends the leader owes its followers, sent when the application next
+  // collects a Ready (GetReady flushes them first): new entries to send, and
+  // whether the commit index moved. Deferring them lets every proposal and
+  // acknowledgement handled before that Ready share one message per follower.
+  bool append_pending_ = false;
+  bool commit_pending_ = false;
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;

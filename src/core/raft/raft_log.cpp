@@ -62,7 +62,7 @@ bool RaftLog::IsUpToDate(Index last_index, Term last_term) const {
   return last_term > mine || (last_term == mine && last_index >= LastIndex());
 }
 
-Index RaftLog::FindConflict(const std::vector<Entry>& entries) const {
+Index RaftLog::FindConflict(std::span<const Entry> entries) const {
   for (const Entry& entry : entries) {
     if (!MatchTerm(entry.index, entry.term)) return entry.index;
   }
@@ -79,8 +79,7 @@ std::pair<Index, Term> RaftLog::FindConflictByTerm(Index index, Term term) const
   }
 }
 
-std::optional<Index> RaftLog::MaybeAppend(Index index, Term log_term, Index committed,
-                                          const std::vector<Entry>& entries) {
+std::optional<Index> RaftLog::MaybeAppend(Index index, Term log_term, Index committed, std::span<const Entry> entries) {
   if (!MatchTerm(index, log_term)) return std::nullopt;
   const Index last_new = index + entries.size();
   const Index conflict = FindConflict(entries);
@@ -89,13 +88,13 @@ std::optional<Index> RaftLog::MaybeAppend(Index index, Term log_term, Index comm
       throw Error(sqlstate::kInternalError, "raft entry " + Str(conflict) + " conflicts with the committed log");
     }
     const size_t from = conflict - index - 1;
-    Append(std::vector<Entry>(entries.begin() + static_cast<std::ptrdiff_t>(from), entries.end()));
+    Append(entries.subspan(from));
   }
   CommitTo(std::min(committed, last_new));
   return last_new;
 }
 
-Index RaftLog::Append(const std::vector<Entry>& entries) {
+Index RaftLog::Append(std::span<const Entry> entries) {
   if (entries.empty()) return LastIndex();
   const Index after = entries.front().index;
   if (after <= committed_) {
@@ -133,12 +132,17 @@ std::vector<Entry> RaftLog::Slice(Index lo, Index hi, uint64_t max_bytes) const 
     // Storage stopped early for the byte limit: the unstable part would be past it.
     if (out.empty() || out.back().index + 1 < std::min(hi, unstable_offset_)) return out;
   }
-  for (Index i = std::max(lo, unstable_offset_); i < hi; ++i) {
-    const Entry& entry = unstable_entries_[i - unstable_offset_];
-    size += EntrySize(entry);
-    if (!out.empty() && size > max_bytes) break;
-    out.push_back(entry);
+  const Index from = std::max(lo, unstable_offset_);
+  if (from >= hi) return out;
+  // Count first, so that the result is allocated once at its final size.
+  const auto first = unstable_entries_.begin() + static_cast<std::ptrdiff_t>(from - unstable_offset_);
+  auto last = first;
+  for (Index i = from; i < hi; ++i, ++last) {
+    size += EntrySize(*last);
+    if ((!out.empty() || last != first) && size > max_bytes) break;
   }
+  out.reserve(out.size() + static_cast<size_t>(last - first));
+  out.insert(out.end(), first, last);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -34,17 +35,21 @@ class RaftLog {
 
   // The first entry whose term differs from the log's (or that is new), or 0
   // when all of them are already present.
-  Index FindConflict(const std::vector<Entry>& entries) const;
+  Index FindConflict(std::span<const Entry> entries) const;
   // The largest index <= index whose term is <= term: where a leader whose
   // log has `term` at `index` can next probe. Returns that index and its term.
   std::pair<Index, Term> FindConflictByTerm(Index index, Term term) const;
   // A follower's append: when (index, log_term) matches, appends entries
   // (dropping a conflicting suffix), advances commit to min(committed, last
   // new index) and returns the last new index; nullopt when it does not match.
-  std::optional<Index> MaybeAppend(Index index, Term log_term, Index committed, const std::vector<Entry>& entries);
+  std::optional<Index> MaybeAppend(Index index, Term log_term, Index committed, std::span<const Entry> entries);
+  std::optional<Index> MaybeAppend(Index index, Term log_term, Index committed, const std::vector<Entry>& entries) {
+    return MaybeAppend(index, log_term, committed, std::span<const Entry>(entries));
+  }
   // Appends after truncating anything from entries.front().index on; returns
   // the new last index.
-  Index Append(const std::vector<Entry>& entries);
+  Index Append(std::span<const Entry> entries);
+  Index Append(const std::vector<Entry>& entries) { return Append(std::span<const Entry>(entries)); }
 
   // Entries [lo, hi) from storage and unstable together, cut by max_bytes but
   // never empty when lo < hi. Throws StorageError kCompacted when lo is gone.

@@ -1,6 +1,7 @@
 #include "core/raft/storage.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "core/common/pure.hpp"
@@ -40,15 +41,15 @@ std::vector<Entry> MemoryStorage::Entries(Index lo, Index hi, uint64_t max_bytes
   if (hi > LastIndex() + 1) {
     throw StorageError(StorageErrorKind::kUnavailable, "raft log index " + Str(hi - 1) + " is not stored");
   }
-  std::vector<Entry> out;
+  // Count first, so that the result is allocated once at its final size.
+  const auto first = entries_.begin() + static_cast<std::ptrdiff_t>(lo - base);
+  auto last = first;
   uint64_t size = 0;
-  for (Index i = lo; i < hi; ++i) {
-    const Entry& entry = entries_[i - base];
-    size += EntrySize(entry);
-    if (!out.empty() && size > max_bytes) break;
-    out.push_back(entry);
+  for (Index i = lo; i < hi; ++i, ++last) {
+    size += EntrySize(*last);
+    if (last != first && size > max_bytes) break;
   }
-  return out;
+  return std::vector<Entry>(first, last);
 }
 
 void MemoryStorage::SetHardState(const HardState& hard_state) { hard_state_ = hard_state; }
@@ -56,22 +57,33 @@ void MemoryStorage::SetHardState(const HardState& hard_state) { hard_state_ = ha
 void MemoryStorage::SetConfState(const ConfState& conf_state) { conf_state_ = conf_state; }
 
 void MemoryStorage::Append(const std::vector<Entry>& entries) {
-  if (entries.empty()) return;
+  const size_t skip = TruncateForAppend(entries);
+  entries_.insert(entries_.end(), entries.begin() + static_cast<std::ptrdiff_t>(skip), entries.end());
+}
+
+void MemoryStorage::Append(std::vector<Entry>&& entries) {
+  const size_t skip = TruncateForAppend(entries);
+  entries_.insert(entries_.end(), std::make_move_iterator(entries.begin() + static_cast<std::ptrdiff_t>(skip)),
+                  std::make_move_iterator(entries.end()));
+}
+
+size_t MemoryStorage::TruncateForAppend(const std::vector<Entry>& entries) {
+  if (entries.empty()) return 0;
   for (size_t k = 1; k < entries.size(); ++k) {
     if (entries[k].index != entries[k - 1].index + 1) {
       throw Error(sqlstate::kInternalError, "raft entries to append are not contiguous");
     }
   }
   const Index first = FirstIndex();
-  if (entries.back().index < first) return;  // all already compacted away
+  if (entries.back().index < first) return entries.size();  // all already compacted away
   if (entries.front().index > LastIndex() + 1) {
     throw Error(sqlstate::kInternalError, "raft entries to append leave a gap after index " + Str(LastIndex()));
   }
   // Skip the part that a snapshot already covers.
-  size_t skip = entries.front().index < first ? first - entries.front().index : 0;
+  const size_t skip = entries.front().index < first ? first - entries.front().index : 0;
   const Index start = entries[skip].index;
   entries_.resize(start - entries_.front().index);
-  entries_.insert(entries_.end(), entries.begin() + static_cast<std::ptrdiff_t>(skip), entries.end());
+  return skip;
 }
 
 void MemoryStorage::ApplySnapshot(const Snapshot& snapshot) {
@@ -108,7 +120,7 @@ void MemoryStorage::Compact(Index index) {
     throw StorageError(StorageErrorKind::kUnavailable, "raft log index " + Str(index) + " is not stored");
   }
   entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(index - base));
-  entries_.front().data.clear();
+  entries_.front().data = Payload();
   entries_.front().type = EntryType::kNormal;
 }
 

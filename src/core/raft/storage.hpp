@@ -74,6 +74,9 @@ class MemoryStorage final : public Storage {
   // Entries must be contiguous; those overlapping stored entries replace them
   // and everything after (the leader overwrote a conflicting suffix).
   void Append(const std::vector<Entry>& entries);
+  // The same, taking the entries over (e.g. std::move(ready.entries)) instead
+  // of copying them: no reference-count traffic on their payloads.
+  void Append(std::vector<Entry>&& entries);
   // Replaces the whole log by the snapshot (a follower installing one).
   void ApplySnapshot(const Snapshot& snapshot);
   // Records a snapshot of the state machine as of applied index `index`, with
@@ -84,6 +87,10 @@ class MemoryStorage final : public Storage {
   void Compact(Index index);
 
  private:
+  // Checks an append, drops the stored entries it replaces and returns how
+  // many leading entries a snapshot already covers (all: nothing to append).
+  size_t TruncateForAppend(const std::vector<Entry>& entries);
+
   HardState hard_state_;
   // The membership now in force; the snapshot keeps the one as of its own
   // index, which a later change must not rewrite.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/raft/payload.hpp"
+
 namespace phantom::raft {
 
 using NodeId = uint64_t;  // 0 means "none"
@@ -24,7 +26,7 @@ struct Entry {
   Term term = 0;
   Index index = 0;
   EntryType type = EntryType::kNormal;
-  std::string data;
+  Payload data;  // shared, so copying an Entry copies no bytes
 
   bool operator==(const Entry&) const = default;
 };
