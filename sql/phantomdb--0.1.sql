@@ -21,7 +21,10 @@ CREATE TABLE phantomdb.cluster (
   local_node_id integer NOT NULL,      -- 0: a member; the metadata is held by the coordinator
   next_node_id integer NOT NULL,       -- node ids are never reused
   coordinator_host text NOT NULL,
-  coordinator_port integer NOT NULL
+  coordinator_port integer NOT NULL,
+  next_table_id bigint NOT NULL DEFAULT 1,          -- table, shard and colocation ids are never reused
+  next_shard_id bigint NOT NULL DEFAULT 102008,
+  next_colocation_id integer NOT NULL DEFAULT 1
 );
 
 CREATE TABLE phantomdb.nodes (
@@ -36,6 +39,46 @@ CREATE TABLE phantomdb.nodes (
   last_heartbeat timestamptz,
   UNIQUE (host, port)
 );
+
+-- Distributed and reference tables (docs/distributed-tables.md). Tables are
+-- named, not referenced by oid: oids differ from node to node, names do not.
+CREATE TABLE phantomdb.colocation_groups (
+  colocation_id integer PRIMARY KEY CHECK (colocation_id > 0),
+  shard_count integer NOT NULL CHECK (shard_count > 0),
+  distribution_type text NOT NULL,
+  replication_factor integer NOT NULL CHECK (replication_factor > 0)
+);
+
+CREATE TABLE phantomdb.tables (
+  table_id bigint PRIMARY KEY CHECK (table_id > 0),
+  schema_name name NOT NULL,
+  table_name name NOT NULL,
+  method text NOT NULL CHECK (method IN ('hash', 'reference')),
+  distribution_column name,            -- NULL for reference tables
+  colocation_id integer REFERENCES phantomdb.colocation_groups,
+  UNIQUE (schema_name, table_name),
+  CHECK ((method = 'hash') = (distribution_column IS NOT NULL AND colocation_id IS NOT NULL))
+);
+
+CREATE TABLE phantomdb.shards (
+  shard_id bigint PRIMARY KEY CHECK (shard_id > 0),
+  table_id bigint NOT NULL REFERENCES phantomdb.tables ON DELETE CASCADE,
+  shard_index integer NOT NULL,
+  hash_min integer NOT NULL,
+  hash_max integer NOT NULL,
+  UNIQUE (table_id, shard_index),
+  CHECK (hash_min <= hash_max)
+);
+
+CREATE TABLE phantomdb.placements (
+  shard_id bigint NOT NULL REFERENCES phantomdb.shards ON DELETE CASCADE,
+  node_id integer NOT NULL REFERENCES phantomdb.nodes,
+  placement_rank integer NOT NULL,     -- 0 = primary copy
+  state text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'inactive')),
+  PRIMARY KEY (shard_id, node_id),
+  UNIQUE (shard_id, placement_rank)
+);
+CREATE INDEX ON phantomdb.placements (node_id);
 
 -- Every catalog change, in order, as an encoded command (src/core/metadata).
 CREATE TABLE phantomdb.metadata_log (
@@ -58,6 +101,14 @@ CREATE FUNCTION phantomdb.catalog_write_guard() RETURNS trigger
 CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.cluster
   FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
 CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.nodes
+  FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
+CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.colocation_groups
+  FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
+CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.tables
+  FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
+CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.shards
+  FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
+CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.placements
   FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
 CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.metadata_log
   FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
@@ -114,10 +165,82 @@ CREATE VIEW phantom_nodes AS
    ORDER BY node_id;
 COMMENT ON VIEW phantom_nodes IS 'the nodes of the cluster, as this node''s catalog knows them';
 
+-- Distributed and reference tables (src/pg/functions/table_functions.cpp).
+CREATE FUNCTION phantomdb.distribution_hash(value anyelement) RETURNS integer
+  LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'phantom_distribution_hash';
+COMMENT ON FUNCTION phantomdb.distribution_hash(anyelement) IS
+  'the point of the hash space a distribution value maps to (docs/distributed-tables.md)';
+
+CREATE FUNCTION phantom_create_distributed_table("table" regclass, distribution_column text,
+                                                 shard_count integer DEFAULT NULL,
+                                                 colocate_with text DEFAULT 'default',
+                                                 replication_factor integer DEFAULT 1)
+  RETURNS void LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_create_distributed_table';
+COMMENT ON FUNCTION phantom_create_distributed_table(regclass, text, integer, text, integer) IS
+  'hash-distributes a table over the active nodes (shard_count NULL: phantomdb.shard_count); existing rows move into the shards';
+
+CREATE FUNCTION phantom_create_reference_table("table" regclass)
+  RETURNS void LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_create_reference_table';
+COMMENT ON FUNCTION phantom_create_reference_table(regclass) IS 'keeps a full copy of a table on every node';
+
+CREATE FUNCTION phantom_undistribute_table("table" regclass)
+  RETURNS void LANGUAGE C SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'phantom_undistribute_table';
+COMMENT ON FUNCTION phantom_undistribute_table(regclass) IS
+  'brings the data back into a local table: copies every shard''s rows into it, drops the shards';
+
+CREATE FUNCTION phantom_shard_for_value("table" regclass, value anyelement) RETURNS bigint
+  LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'phantom_shard_for_value';
+COMMENT ON FUNCTION phantom_shard_for_value(regclass, anyelement) IS
+  'the shard that holds rows whose distribution column equals value (NULL for NULL)';
+-- A quoted literal ('42', 'a0eebc99-...') is read as the column's type.
+CREATE FUNCTION phantom_shard_for_value("table" regclass, value text) RETURNS bigint
+  LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'phantom_shard_for_value';
+COMMENT ON FUNCTION phantom_shard_for_value(regclass, text) IS
+  'the shard that holds rows whose distribution column equals value, read as the column''s type';
+
+-- Sizes come from every node at query time; a node that does not answer
+-- shows NULL.
+CREATE FUNCTION phantomdb.shard_sizes(OUT shard_id bigint, OUT node_id integer, OUT size bigint)
+  RETURNS SETOF record LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'phantom_shard_sizes';
+
+CREATE VIEW phantom_shards AS
+  SELECT s.shard_id, pg_catalog.to_regclass(pg_catalog.format('%I.%I', t.schema_name, t.table_name)) AS "table",
+         s.hash_min, s.hash_max, n.node_name AS node, p.state AS placement_state, z.size
+    FROM phantomdb.shards s
+    JOIN phantomdb.tables t USING (table_id)
+    JOIN phantomdb.placements p USING (shard_id)
+    JOIN phantomdb.nodes n USING (node_id)
+    LEFT JOIN phantomdb.shard_sizes() z ON z.shard_id = s.shard_id AND z.node_id = p.node_id
+   ORDER BY s.shard_id, p.placement_rank;
+COMMENT ON VIEW phantom_shards IS 'one row per shard placement: its hash range, node and size';
+
+CREATE VIEW phantom_tables AS
+  SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', t.schema_name, t.table_name)) AS "table",
+         t.method, t.distribution_column::text AS distribution_column,
+         (SELECT pg_catalog.count(*) FROM phantomdb.shards s WHERE s.table_id = t.table_id)::integer AS shard_count,
+         t.colocation_id, coalesce(g.replication_factor, 1) AS replication_factor,
+         (SELECT pg_catalog.sum(z.size) FROM phantomdb.shard_sizes() z
+            JOIN phantomdb.shards s USING (shard_id) WHERE s.table_id = t.table_id)::bigint AS size
+    FROM phantomdb.tables t LEFT JOIN phantomdb.colocation_groups g USING (colocation_id)
+   ORDER BY t.table_id;
+COMMENT ON VIEW phantom_tables IS 'distributed and reference tables; size sums every placement';
+
 REVOKE ALL ON SCHEMA phantomdb FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA phantomdb FROM PUBLIC;
 REVOKE ALL ON FUNCTION phantom_add_node(text, integer, text, text, text), phantom_remove_node(text),
   phantom_cluster_health() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION phantom_add_node(text, integer, text, text, text), phantom_remove_node(text),
   phantom_cluster_health() TO phantom_admin;
-GRANT SELECT ON phantom_nodes TO PUBLIC;
+GRANT SELECT ON phantom_nodes, phantom_shards, phantom_tables TO PUBLIC;
+GRANT EXECUTE ON FUNCTION phantomdb.shard_sizes() TO PUBLIC;
+-- Distributing a table writes the catalog as the caller (who must own the
+-- table); the write guard still admits only writes made by applying a command.
+REVOKE ALL ON FUNCTION phantom_create_distributed_table(regclass, text, integer, text, integer),
+  phantom_create_reference_table(regclass), phantom_undistribute_table(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION phantom_create_distributed_table(regclass, text, integer, text, integer),
+  phantom_create_reference_table(regclass), phantom_undistribute_table(regclass) TO phantom_admin;
+GRANT USAGE ON SCHEMA phantomdb TO phantom_admin;
+GRANT EXECUTE ON FUNCTION phantomdb.distribution_hash(anyelement) TO phantom_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA phantomdb TO phantom_admin;

@@ -94,6 +94,19 @@ Datum GuardEntry(FunctionCallInfo fcinfo, Body body) {
   RaisePendingError(pending);
 }
 
+// The same boundary for hooks and callbacks that Postgres calls with its own
+// signature (planner hook, CustomScan methods, transaction callbacks).
+template <typename Body>
+auto GuardHook(Body body) -> decltype(body()) {
+  PendingError pending;
+  try {
+    return body();
+  } catch (...) {
+    CaptureCurrentException(pending);
+  }
+  RaisePendingError(pending);
+}
+
 }  // namespace phantom::pg
 
 // Defines the SQL-callable C function `sql_name` as a shim into

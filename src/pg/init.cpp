@@ -3,7 +3,13 @@
 // workers, which exist only when loaded by the postmaster).
 #include "pg/init.hpp"
 
+#include "pg/commands/ddl_propagation.hpp"
+#include "pg/executor/explain_analyze.hpp"
+#include "pg/executor/router_scan.hpp"
 #include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/planner/distributed_planner.hpp"
+#include "pg/remote/connection_pool.hpp"
 #include "pg/settings.hpp"
 
 #include "core/common/error.hpp"
@@ -34,5 +40,11 @@ PGDLLEXPORT void _PG_init(void);
 void _PG_init(void) {
   loaded_at_startup = process_shared_preload_libraries_in_progress;
   phantom::pg::DefineSettings();
+  phantom::pg::metadata_cache::Register();
+  phantom::pg::connection_pool::Register();
+  phantom::pg::InstallPlannerHook();
+  phantom::pg::InstallExplainHook();
+  phantom::pg::RegisterRouterScan();
+  phantom::pg::InstallUtilityHook();
 }
 }

@@ -16,3 +16,15 @@ extern "C" {
 #undef Min
 #undef Max
 #undef Abs
+
+namespace phantom::pg {
+
+// Postgres 15 declares tree walker callbacks as `bool (*)()`; the casts to
+// that type live here.
+// The detour through void (*)(void) is the sanctioned way to silence
+// -Wcast-function-type; Postgres calls the function with (Node*, void*).
+inline auto Walker(bool (*fn)(Node*, void*)) {
+  return reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)(void)>(fn));
+}
+
+}  // namespace phantom::pg

@@ -13,6 +13,7 @@ namespace phantom::pg {
 
 char* node_conninfo = nullptr;
 int node_timeout_ms = 5000;
+int default_shard_count = 32;
 char* advertise_host = nullptr;
 char* node_name = nullptr;
 
@@ -59,6 +60,9 @@ void DefineSettings() {
   DefineCustomIntVariable(
       "phantomdb.node_timeout_ms", "How long a node may take to accept a connection or answer an administrative call.",
       nullptr, &node_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("phantomdb.shard_count",
+                          "Shards of a new distributed table when phantom_create_distributed_table is not told.",
+                          nullptr, &default_shard_count, 32, 1, 4096, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("phantomdb.advertise_host", "The host name or address other nodes use to reach this node.",
                              "Empty: the first entry of listen_addresses, or the machine's host name when "
                              "listen_addresses is a wildcard.",

@@ -12,6 +12,9 @@ extern char* advertise_host;
 // This node's name when it registers itself; empty: "host:port".
 extern char* node_name;
 
+// Shards of a distributed table when phantom_create_distributed_table is not told.
+extern int default_shard_count;
+
 void DefineSettings();
 
 }  // namespace phantom::pg

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/common/error.hpp"
+#include "core/sharding/shard_map.hpp"
 #include "expect_error.hpp"
 #include "in_memory_catalog.hpp"
 
@@ -26,7 +27,7 @@ NodeRecord Node(NodeId node_id, const std::string& name, const std::string& host
   node.port = port;
   node.region = "default";
   node.is_raft_voter = true;
-  node.last_heartbeat_us = 1000 * node_id;
+  node.last_heartbeat_us = 1000 * int64_t{node_id};
   return node;
 }
 
@@ -334,6 +335,375 @@ TEST(ApplyJoinClusterTest, ACoordinatorOfOthersRefusesAJoinFromItsOwnAddress) {
   ExpectRejected(
       coordinator, JoinCluster{IdOf(0x22), "a", 5432},
       {"55000", "this node already belongs to another cluster", "That cluster is administered from a:5432."});
+}
+
+// Distributed and reference tables. The coordinator below has nodes 1, 2, 3.
+
+InMemoryCatalog ThreeNodes() {
+  InMemoryCatalog catalog = Coordinator();
+  ApplyCommand(catalog, AddNode{Node(3, "c", "c", 5432)});
+  catalog.writes = 0;
+  return catalog;
+}
+
+// A hash table whose shards are numbered from first_shard, placed round-robin
+// over nodes 1..3 from start with the given replication factor.
+TableRecord HashTable(TableId table_id, const std::string& name, ColocationId group, int32_t shard_count,
+                      ShardId first_shard, int32_t replication_factor = 1, size_t start = 0) {
+  TableRecord table;
+  table.table_id = table_id;
+  table.schema_name = "public";
+  table.table_name = name;
+  table.method = DistributionMethod::kHash;
+  table.distribution_column = "id";
+  table.colocation_id = group;
+  const std::vector<sharding::HashRange> ranges = sharding::SplitHashSpace(shard_count);
+  const auto placements = sharding::PlaceRoundRobin({1, 2, 3}, shard_count, replication_factor, start);
+  for (int32_t i = 0; i < shard_count; i++)
+    table.shards.push_back(ShardRecord{first_shard + i, i, ranges[i].min, ranges[i].max, placements[i]});
+  return table;
+}
+
+TableRecord ReferenceTable(TableId table_id, const std::string& name, ShardId shard_id) {
+  TableRecord table;
+  table.table_id = table_id;
+  table.schema_name = "public";
+  table.table_name = name;
+  table.method = DistributionMethod::kReference;
+  table.shards.push_back(ShardRecord{shard_id, 0, INT32_MIN, INT32_MAX, {1, 2, 3}});
+  return table;
+}
+
+ColocationRecord Group(ColocationId id, int32_t shard_count, int32_t replication_factor = 1) {
+  return ColocationRecord{id, shard_count, "bigint", replication_factor};
+}
+
+// Founds group 1 with "orders" (table 1, shards 102008..102011) and joins
+// "items" (table 2, shards 102012..102015) to it.
+InMemoryCatalog WithTables() {
+  InMemoryCatalog catalog = ThreeNodes();
+  ApplyCommand(catalog, CreateDistributedTable{HashTable(1, "orders", 1, 4, 102008), Group(1, 4)});
+  ApplyCommand(catalog, CreateDistributedTable{HashTable(2, "items", 1, 4, 102012), std::nullopt});
+  catalog.writes = 0;
+  return catalog;
+}
+
+void ExpectCreateRejected(InMemoryCatalog& catalog, const CreateDistributedTable& create, const std::string& problem) {
+  ExpectRejected(catalog, create, {"55000", Conflict("CreateDistributedTable", problem)});
+}
+
+TEST(ApplyCreateDistributedTableTest, FoundsAGroup) {
+  InMemoryCatalog catalog = ThreeNodes();
+  const TableRecord orders = HashTable(1, "orders", 1, 4, 102008);
+  ApplyCommand(catalog, CreateDistributedTable{orders, Group(1, 4)});
+  EXPECT_EQ(catalog.groups, std::vector<ColocationRecord>{Group(1, 4)});
+  EXPECT_EQ(catalog.tables, std::vector<TableRecord>{orders});
+  EXPECT_EQ(catalog.cluster->next_table_id, 2);
+  EXPECT_EQ(catalog.cluster->next_shard_id, 102012);
+  EXPECT_EQ(catalog.cluster->next_colocation_id, 2);
+  EXPECT_EQ(catalog.cluster->next_node_id, 4);
+  EXPECT_EQ(catalog.writes, 3);  // group, table, cluster
+}
+
+TEST(ApplyCreateDistributedTableTest, JoinsAGroup) {
+  InMemoryCatalog catalog = WithTables();
+  ASSERT_EQ(catalog.tables.size(), 2u);
+  EXPECT_EQ(catalog.groups, std::vector<ColocationRecord>{Group(1, 4)});
+  EXPECT_EQ(catalog.tables[1], HashTable(2, "items", 1, 4, 102012));
+  EXPECT_EQ(catalog.cluster->next_table_id, 3);
+  EXPECT_EQ(catalog.cluster->next_shard_id, 102016);
+  EXPECT_EQ(catalog.cluster->next_colocation_id, 2);
+}
+
+TEST(ApplyCreateDistributedTableTest, ASecondGroupAndReplicas) {
+  InMemoryCatalog catalog = WithTables();
+  const TableRecord events = HashTable(7, "events", 4, 3, 200000, 2, 1);
+  ApplyCommand(catalog, CreateDistributedTable{events, Group(4, 3, 2)});
+  EXPECT_EQ(catalog.groups, (std::vector<ColocationRecord>{Group(1, 4), Group(4, 3, 2)}));
+  EXPECT_EQ(catalog.tables.back(), events);
+  EXPECT_EQ(catalog.cluster->next_table_id, 8);
+  EXPECT_EQ(catalog.cluster->next_shard_id, 200003);
+  EXPECT_EQ(catalog.cluster->next_colocation_id, 5);
+}
+
+TEST(ApplyCreateDistributedTableTest, NextIdsNeverMoveBack) {
+  InMemoryCatalog catalog = ThreeNodes();
+  ApplyCommand(catalog, CreateDistributedTable{HashTable(10, "late", 9, 2, 500000), Group(9, 2)});
+  ApplyCommand(catalog, CreateDistributedTable{HashTable(3, "early", 2, 2, 300), Group(2, 2)});
+  EXPECT_EQ(catalog.cluster->next_table_id, 11);
+  EXPECT_EQ(catalog.cluster->next_shard_id, 500002);
+  EXPECT_EQ(catalog.cluster->next_colocation_id, 10);
+  // Below the initial next_shard_id as well.
+  EXPECT_EQ(ThreeNodes().cluster->next_shard_id, 102008);
+}
+
+TEST(ApplyCreateDistributedTableTest, AReferenceTable) {
+  InMemoryCatalog catalog = WithTables();
+  const TableRecord countries = ReferenceTable(3, "countries", 102016);
+  ApplyCommand(catalog, CreateDistributedTable{countries, std::nullopt});
+  EXPECT_EQ(catalog.tables.back(), countries);
+  EXPECT_EQ(catalog.groups, std::vector<ColocationRecord>{Group(1, 4)});
+  EXPECT_EQ(catalog.cluster->next_table_id, 4);
+  EXPECT_EQ(catalog.cluster->next_shard_id, 102017);
+  EXPECT_EQ(catalog.cluster->next_colocation_id, 2);
+  EXPECT_EQ(catalog.writes, 2);  // table, cluster
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectedWhereNoClusterIsAdministered) {
+  const CreateDistributedTable create{HashTable(1, "orders", 1, 4, 102008), Group(1, 4)};
+  InMemoryCatalog fresh;
+  ExpectCreateRejected(fresh, create, "this node does not administer a cluster");
+  InMemoryCatalog member = Member();
+  ExpectCreateRejected(member, create, "this node does not administer a cluster");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsTableIdsOutOfRangeOrTaken) {
+  InMemoryCatalog catalog = WithTables();
+  for (TableId bad : {TableId{0}, TableId{-1}, std::numeric_limits<TableId>::max()})
+    ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(bad, "t", 2, 4, 900), Group(2, 4)},
+                         "table id " + std::to_string(bad) + " is out of range");
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(2, "t", 2, 4, 900), Group(2, 4)},
+                       "table id 2 is taken");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsATakenName) {
+  InMemoryCatalog catalog = WithTables();
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "items", 2, 4, 900), Group(2, 4)},
+                       "table \"public\".\"items\" is already distributed");
+  // Another schema is another table.
+  TableRecord other = HashTable(3, "items", 2, 4, 900);
+  other.schema_name = "archive";
+  ApplyCommand(catalog, CreateDistributedTable{other, Group(2, 4)});
+  EXPECT_EQ(catalog.tables.size(), 3u);
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsBadDistributionColumns) {
+  InMemoryCatalog catalog = WithTables();
+  TableRecord hash = HashTable(3, "t", 2, 4, 900);
+  hash.distribution_column.clear();
+  ExpectCreateRejected(catalog, CreateDistributedTable{hash, Group(2, 4)},
+                       "a hash-distributed table needs a distribution column");
+  TableRecord reference = ReferenceTable(3, "r", 900);
+  reference.distribution_column = "id";
+  ExpectCreateRejected(catalog, CreateDistributedTable{reference, std::nullopt},
+                       "a reference table has no distribution column");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsBadShards) {
+  InMemoryCatalog catalog = WithTables();
+  TableRecord table = HashTable(3, "t", 2, 4, 900);
+
+  TableRecord empty = table;
+  empty.shards.clear();
+  ExpectCreateRejected(catalog, CreateDistributedTable{empty, Group(2, 0)}, "the table has no shards");
+
+  for (ShardId bad : {ShardId{0}, ShardId{-5}, std::numeric_limits<ShardId>::max()}) {
+    TableRecord bad_id = table;
+    bad_id.shards[2].shard_id = bad;
+    ExpectCreateRejected(catalog, CreateDistributedTable{bad_id, Group(2, 4)},
+                         "shard id " + std::to_string(bad) + " is out of range");
+  }
+
+  TableRecord twice = table;
+  twice.shards[3].shard_id = 901;
+  ExpectCreateRejected(catalog, CreateDistributedTable{twice, Group(2, 4)}, "shard id 901 appears twice");
+
+  TableRecord taken = table;
+  taken.shards[3].shard_id = 102013;
+  ExpectCreateRejected(catalog, CreateDistributedTable{taken, Group(2, 4)}, "shard id 102013 is taken by table id 2");
+
+  TableRecord swapped = table;
+  std::swap(swapped.shards[1].shard_index, swapped.shards[2].shard_index);
+  ExpectCreateRejected(catalog, CreateDistributedTable{swapped, Group(2, 4)}, "shard 901 has index 2, expected 1");
+
+  TableRecord unplaced = table;
+  unplaced.shards[0].placements.clear();
+  ExpectCreateRejected(catalog, CreateDistributedTable{unplaced, Group(2, 4)}, "shard 900 has no placement");
+
+  TableRecord unknown_node = table;
+  unknown_node.shards[1].placements = {9};
+  ExpectCreateRejected(catalog, CreateDistributedTable{unknown_node, Group(2, 4)},
+                       "shard 901 is placed on unknown node id 9");
+
+  TableRecord doubled = HashTable(3, "t", 2, 4, 900, 2);
+  doubled.shards[1].placements = {3, 3};
+  ExpectCreateRejected(catalog, CreateDistributedTable{doubled, Group(2, 4, 2)},
+                       "shard 901 is placed twice on node id 3");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsRangesThatDoNotTileTheSpace) {
+  InMemoryCatalog catalog = WithTables();
+  const TableRecord table = HashTable(3, "t", 2, 4, 900);
+  TableRecord gap = table;
+  gap.shards[1].hash_min += 1;
+  ExpectCreateRejected(catalog, CreateDistributedTable{gap, Group(2, 4)},
+                       "shard 901 covers -1073741823..-1, expected -1073741824..-1");
+  TableRecord short_end = table;
+  short_end.shards[3].hash_max -= 1;
+  ExpectCreateRejected(catalog, CreateDistributedTable{short_end, Group(2, 4)},
+                       "shard 903 covers 1073741824..2147483646, expected 1073741824..2147483647");
+  TableRecord reversed = table;
+  std::swap(reversed.shards[0].hash_min, reversed.shards[3].hash_min);
+  std::swap(reversed.shards[0].hash_max, reversed.shards[3].hash_max);
+  ExpectCreateRejected(catalog, CreateDistributedTable{reversed, Group(2, 4)},
+                       "shard 900 covers 1073741824..2147483647, expected -2147483648..-1073741825");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsTooManyShards) {
+  InMemoryCatalog catalog = WithTables();
+  TableRecord table = HashTable(3, "t", 2, 4096, 900);
+  table.shards.push_back(ShardRecord{900 + 4096, 4096, INT32_MAX, INT32_MAX, {1}});
+  ExpectCreateRejected(catalog, CreateDistributedTable{table, Group(2, 4097)}, "4097 shards exceed the limit of 4096");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsBadNewGroups) {
+  InMemoryCatalog catalog = WithTables();
+  for (ColocationId bad : {0, -1, std::numeric_limits<ColocationId>::max()})
+    ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", bad, 4, 900), Group(bad, 4)},
+                         "colocation id " + std::to_string(bad) + " is out of range");
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", 2, 4, 900), Group(3, 4)},
+                       "the new colocation group 3 is not the table's colocation group 2");
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", 1, 4, 900), Group(1, 4)},
+                       "colocation group 1 already exists");
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", 2, 4, 900), Group(2, 8)},
+                       "colocation group 2 has 8 shards, the table 4");
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", 2, 4, 900), Group(2, 4, 2)},
+                       "shard 900 has 1 placement(s), the replication factor is 2");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsBadJoins) {
+  InMemoryCatalog catalog = WithTables();
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", 2, 4, 900), std::nullopt},
+                       "colocation group 2 does not exist");
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", 1, 8, 900), std::nullopt},
+                       "colocation group 1 has 4 shards, the table 8");
+  // Shard i must be where shard i of the group's tables is.
+  ExpectCreateRejected(catalog, CreateDistributedTable{HashTable(3, "t", 1, 4, 900, 1, 1), std::nullopt},
+                       "shard 900 is not placed like shard 102008 of colocated table id 1");
+  TableRecord extra_replica = HashTable(3, "t", 1, 4, 900);
+  extra_replica.shards[2].placements.push_back(1);
+  ExpectCreateRejected(catalog, CreateDistributedTable{extra_replica, std::nullopt},
+                       "shard 902 is not placed like shard 102010 of colocated table id 1");
+}
+
+TEST(ApplyCreateDistributedTableTest, RejectsBadReferenceTables) {
+  InMemoryCatalog catalog = WithTables();
+  TableRecord grouped = ReferenceTable(3, "r", 900);
+  grouped.colocation_id = 1;
+  ExpectCreateRejected(catalog, CreateDistributedTable{grouped, std::nullopt},
+                       "a reference table has no colocation group, not 1");
+  ExpectCreateRejected(catalog, CreateDistributedTable{ReferenceTable(3, "r", 900), ColocationRecord{}},
+                       "a reference table founds no colocation group");
+  TableRecord two = HashTable(3, "r", 0, 2, 900);
+  two.method = DistributionMethod::kReference;
+  two.distribution_column.clear();
+  ExpectCreateRejected(catalog, CreateDistributedTable{two, std::nullopt}, "a reference table has one shard, not 2");
+  TableRecord partial = ReferenceTable(3, "r", 900);
+  partial.shards[0].hash_min = 0;
+  ExpectCreateRejected(catalog, CreateDistributedTable{partial, std::nullopt},
+                       "shard 900 covers 0..2147483647, expected -2147483648..2147483647");
+  TableRecord unplaced = ReferenceTable(3, "r", 900);
+  unplaced.shards[0].placements.clear();
+  ExpectCreateRejected(catalog, CreateDistributedTable{unplaced, std::nullopt}, "shard 900 has no placement");
+}
+
+TEST(ApplyDropDistributedTableTest, KeepsTheGroupWhileATableRemains) {
+  InMemoryCatalog catalog = WithTables();
+  ApplyCommand(catalog, DropDistributedTable{1});
+  ASSERT_EQ(catalog.tables.size(), 1u);
+  EXPECT_EQ(catalog.tables[0].table_id, 2);
+  EXPECT_EQ(catalog.groups, std::vector<ColocationRecord>{Group(1, 4)});
+  EXPECT_EQ(catalog.writes, 1);
+}
+
+TEST(ApplyDropDistributedTableTest, ForgetsAnEmptyGroup) {
+  InMemoryCatalog catalog = WithTables();
+  const ClusterRecord cluster = *catalog.cluster;
+  ApplyCommand(catalog, DropDistributedTable{2});
+  ApplyCommand(catalog, DropDistributedTable{1});
+  EXPECT_TRUE(catalog.tables.empty());
+  EXPECT_TRUE(catalog.groups.empty());
+  // Ids are not handed out again.
+  EXPECT_EQ(*catalog.cluster, cluster);
+  ApplyCommand(catalog, CreateDistributedTable{HashTable(3, "orders", 2, 4, 102016), Group(2, 4)});
+  EXPECT_EQ(catalog.cluster->next_colocation_id, 3);
+}
+
+TEST(ApplyDropDistributedTableTest, AReferenceTableLeavesTheGroupsAlone) {
+  InMemoryCatalog catalog = WithTables();
+  ApplyCommand(catalog, CreateDistributedTable{ReferenceTable(3, "countries", 102016), std::nullopt});
+  catalog.writes = 0;
+  ApplyCommand(catalog, DropDistributedTable{3});
+  EXPECT_EQ(catalog.tables.size(), 2u);
+  EXPECT_EQ(catalog.groups, std::vector<ColocationRecord>{Group(1, 4)});
+  EXPECT_EQ(catalog.writes, 1);
+}
+
+TEST(ApplyDropDistributedTableTest, RejectsAnUnknownTable) {
+  InMemoryCatalog catalog = WithTables();
+  ExpectRejected(catalog, DropDistributedTable{9},
+                 {"42704", "metadata command DropDistributedTable names unknown table id 9"});
+  InMemoryCatalog fresh;
+  ExpectRejected(fresh, DropDistributedTable{1},
+                 {"42704", "metadata command DropDistributedTable names unknown table id 1"});
+}
+
+TEST(ApplyRenameDistributedTableTest, Renames) {
+  InMemoryCatalog catalog = WithTables();
+  ApplyCommand(catalog, RenameDistributedTable{2, "archive", "old_items", "item_id"});
+  TableRecord expected = HashTable(2, "old_items", 1, 4, 102012);
+  expected.schema_name = "archive";
+  expected.distribution_column = "item_id";
+  EXPECT_EQ(catalog.tables[1], expected);
+  EXPECT_EQ(catalog.writes, 1);
+  // Keeping its own name is no clash.
+  ApplyCommand(catalog, RenameDistributedTable{2, "archive", "old_items", "id"});
+  EXPECT_EQ(catalog.tables[1].distribution_column, "id");
+}
+
+TEST(ApplyRenameDistributedTableTest, RenamesAReferenceTable) {
+  InMemoryCatalog catalog = WithTables();
+  ApplyCommand(catalog, CreateDistributedTable{ReferenceTable(3, "countries", 102016), std::nullopt});
+  ApplyCommand(catalog, RenameDistributedTable{3, "public", "nations", ""});
+  EXPECT_EQ(catalog.tables[2].table_name, "nations");
+}
+
+TEST(ApplyRenameDistributedTableTest, Rejections) {
+  InMemoryCatalog catalog = WithTables();
+  ApplyCommand(catalog, CreateDistributedTable{ReferenceTable(3, "countries", 102016), std::nullopt});
+  catalog.writes = 0;
+  ExpectRejected(catalog, RenameDistributedTable{9, "public", "x", "id"},
+                 {"42704", "metadata command RenameDistributedTable names unknown table id 9"});
+  ExpectRejected(catalog, RenameDistributedTable{2, "public", "orders", "id"},
+                 {"55000", Conflict("RenameDistributedTable", "table \"public\".\"orders\" is already distributed")});
+  ExpectRejected(catalog, RenameDistributedTable{2, "public", "items", ""},
+                 {"55000", Conflict("RenameDistributedTable", "a hash-distributed table needs a distribution column")});
+  ExpectRejected(catalog, RenameDistributedTable{3, "public", "countries", "id"},
+                 {"55000", Conflict("RenameDistributedTable", "a reference table has no distribution column")});
+}
+
+TEST(ApplyRemoveNodeTest, RefusedWhileTheNodeHoldsPlacements) {
+  InMemoryCatalog catalog = WithTables();
+  // Round-robin over 1, 2, 3: node 2 holds shard 1 of each table.
+  ExpectRejected(catalog, RemoveNode{2},
+                 {"55000", Conflict("RemoveNode", "node id 2 still holds 2 shard placement(s)")});
+  ApplyCommand(catalog, CreateDistributedTable{ReferenceTable(3, "countries", 102016), std::nullopt});
+  catalog.writes = 0;
+  ExpectRejected(catalog, RemoveNode{1},
+                 {"55000", Conflict("RemoveNode", "node id 1 still holds 5 shard placement(s)")});
+  ApplyCommand(catalog, DropDistributedTable{1});
+  ApplyCommand(catalog, DropDistributedTable{2});
+  ApplyCommand(catalog, DropDistributedTable{3});
+  ApplyCommand(catalog, RemoveNode{2});
+  EXPECT_EQ(catalog.nodes.size(), 2u);
+}
+
+TEST(ApplyRemoveNodeTest, ANodeWithoutPlacementsMayGo) {
+  InMemoryCatalog catalog = ThreeNodes();
+  ApplyCommand(catalog, AddNode{Node(4, "d", "d", 5432)});
+  ApplyCommand(catalog, CreateDistributedTable{HashTable(1, "orders", 1, 4, 102008), Group(1, 4)});
+  ApplyCommand(catalog, RemoveNode{4});
+  EXPECT_EQ(catalog.nodes.size(), 3u);
 }
 
 }  // namespace

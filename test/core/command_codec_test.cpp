@@ -39,6 +39,31 @@ NodeRecord SampleNode() {
   return node;
 }
 
+TableRecord SampleHashTable() {
+  TableRecord table;
+  table.table_id = 3;
+  table.schema_name = "sales";
+  table.table_name = "\xC3\xB6rders";
+  table.method = DistributionMethod::kHash;
+  table.distribution_column = "customer_id";
+  table.colocation_id = 2;
+  table.shards = {
+      ShardRecord{102008, 0, INT32_MIN, -1, {1, 2}},
+      ShardRecord{102009, 1, 0, INT32_MAX, {2, 1}},
+  };
+  return table;
+}
+
+TableRecord SampleReferenceTable() {
+  TableRecord table;
+  table.table_id = INT64_MAX;
+  table.schema_name = "public";
+  table.table_name = "countries";
+  table.method = DistributionMethod::kReference;
+  table.shards = {ShardRecord{INT64_MAX, 0, INT32_MIN, INT32_MAX, {1, 2, 3}}};
+  return table;
+}
+
 std::vector<Command> SampleCommands() {
   NodeRecord self = SampleNode();
   self.node_id = 1;
@@ -59,7 +84,39 @@ std::vector<Command> SampleCommands() {
       JoinCluster{SampleClusterId(), "coordinator.example", 5432},
       JoinCluster{ClusterId{}, "", 0},
       LeaveCluster{SampleClusterId()},
+      CreateDistributedTable{SampleHashTable(), ColocationRecord{2, 2, "bigint", 2}},
+      CreateDistributedTable{SampleHashTable(), std::nullopt},
+      CreateDistributedTable{SampleReferenceTable(), std::nullopt},
+      CreateDistributedTable{TableRecord{}, ColocationRecord{}},
+      DropDistributedTable{3},
+      DropDistributedTable{INT64_MIN},
+      RenameDistributedTable{3, "archive", "old_orders", "customer"},
+      RenameDistributedTable{},
   };
+}
+
+// The payload of a CreateDistributedTable as documented field by field,
+// with the counts as given so a test can lie about them.
+std::string TableHeader(const TableRecord& table, uint8_t method) {
+  ByteWriter out;
+  out.PutI64(table.table_id);
+  out.PutString(table.schema_name);
+  out.PutString(table.table_name);
+  out.PutU8(method);
+  out.PutString(table.distribution_column);
+  out.PutI32(table.colocation_id);
+  return out.Take();
+}
+
+std::string ShardPayload(const ShardRecord& shard, uint32_t placement_count) {
+  ByteWriter out;
+  out.PutI64(shard.shard_id);
+  out.PutI32(shard.shard_index);
+  out.PutI32(shard.hash_min);
+  out.PutI32(shard.hash_max);
+  out.PutU32(placement_count);
+  for (NodeId node : shard.placements) out.PutI32(node);
+  return out.Take();
 }
 
 // A frame around any payload, with a valid checksum, so a test can reach the
@@ -128,6 +185,94 @@ TEST(CommandCodecTest, TagsAreStable) {
   EXPECT_EQ(EncodeCommand(RemoveNode{})[5], 3);
   EXPECT_EQ(EncodeCommand(JoinCluster{})[5], 4);
   EXPECT_EQ(EncodeCommand(LeaveCluster{})[5], 5);
+  EXPECT_EQ(EncodeCommand(CreateDistributedTable{})[5], 6);
+  EXPECT_EQ(EncodeCommand(DropDistributedTable{})[5], 7);
+  EXPECT_EQ(EncodeCommand(RenameDistributedTable{})[5], 8);
+}
+
+TEST(CommandCodecTest, GoldenDropDistributedTable) {
+  const std::string expected = "PHMC\x01\x07\x08\x00\x00\x00\x09\x01\x00\x00\x00\x00\x00\x00"s;
+  const std::string encoded = EncodeCommand(DropDistributedTable{0x109});
+  ASSERT_EQ(encoded.size(), expected.size() + 4);
+  EXPECT_EQ(encoded.substr(0, expected.size()), expected);
+  EXPECT_EQ(encoded, Frame(1, 7, expected.substr(10)));
+}
+
+TEST(CommandCodecTest, CreateDistributedTableLayout) {
+  const TableRecord table = SampleHashTable();
+  ByteWriter payload;
+  payload.PutBytes(TableHeader(table, 0));
+  payload.PutU32(2);
+  for (const ShardRecord& shard : table.shards) payload.PutBytes(ShardPayload(shard, 2));
+  const std::string without_group = payload.Bytes() + "\x00"s;
+  EXPECT_EQ(EncodeCommand(CreateDistributedTable{table, std::nullopt}), Frame(1, 6, without_group));
+  payload.PutBool(true);
+  payload.PutI32(2);
+  payload.PutI32(2);
+  payload.PutString("bigint");
+  payload.PutI32(2);
+  EXPECT_EQ(EncodeCommand(CreateDistributedTable{table, ColocationRecord{2, 2, "bigint", 2}}),
+            Frame(1, 6, payload.Take()));
+}
+
+TEST(CommandCodecTest, RenameDistributedTableLayout) {
+  ByteWriter payload;
+  payload.PutI64(3);
+  payload.PutString("archive");
+  payload.PutString("old_orders");
+  payload.PutString("customer");
+  EXPECT_EQ(EncodeCommand(RenameDistributedTable{3, "archive", "old_orders", "customer"}), Frame(1, 8, payload.Take()));
+}
+
+TEST(CommandCodecTest, UnknownDistributionMethodIsRejected) {
+  const TableRecord table = SampleReferenceTable();
+  for (uint8_t method : {2, 255}) {
+    const std::string payload = TableHeader(table, method) + "\x00\x00\x00\x00\x00"s;
+    EXPECT_EQ(DecodeProblem(Frame(1, 6, payload)), "unknown distribution method " + std::to_string(method));
+  }
+  EXPECT_NO_THROW(DecodeCommand(Frame(1, 6, TableHeader(table, 1) + "\x00\x00\x00\x00\x00"s)));
+}
+
+TEST(CommandCodecTest, NewGroupFlagMustBeABoolean) {
+  const std::string payload = TableHeader(TableRecord{}, 0) + "\x00\x00\x00\x00"s;
+  EXPECT_EQ(DecodeProblem(Frame(1, 6, payload + "\x02"s)),
+            "boolean byte 2 at offset " + std::to_string(payload.size()));
+}
+
+// A count is checked against the bytes left before anything is reserved, so
+// a corrupted count fails cleanly instead of allocating for it.
+TEST(CommandCodecTest, HugeShardCountIsRejectedWithoutAllocating) {
+  const std::string payload = TableHeader(SampleHashTable(), 0) + "\x00\x00\x00\x80"s + std::string(10, 'x');
+  const std::string frame = Frame(1, 6, payload);
+  AllocationProbe probe;
+  EXPECT_EQ(DecodeProblem(frame), "2147483648 shard(s) cannot fit in the 10 byte(s) left");
+  EXPECT_LT(probe.LargestBytes(), 4096u);
+}
+
+TEST(CommandCodecTest, HugePlacementCountIsRejectedWithoutAllocating) {
+  const TableRecord table = SampleHashTable();
+  const std::string payload =
+      TableHeader(table, 0) + "\x01\x00\x00\x00"s + ShardPayload(table.shards[0], 0xFFFFFFFF) + "\x00"s;
+  const std::string frame = Frame(1, 6, payload);
+  AllocationProbe probe;
+  EXPECT_EQ(DecodeProblem(frame), "4294967295 placement(s) cannot fit in the 9 byte(s) left");
+  EXPECT_LT(probe.LargestBytes(), 4096u);
+}
+
+TEST(CommandCodecTest, CountsOneTooLargeAreRejected) {
+  const TableRecord table = SampleHashTable();
+  // Two shards of 24 + 8 bytes and the group flag: 65 bytes cannot hold 3
+  // shards' fixed 72, and 2 placements then leave 2 (at 4 bytes each) too few.
+  std::string shards = ShardPayload(table.shards[0], 2) + ShardPayload(table.shards[1], 2) + "\x00"s;
+  EXPECT_EQ(DecodeProblem(Frame(1, 6, TableHeader(table, 0) + "\x03\x00\x00\x00"s + shards)),
+            "3 shard(s) cannot fit in the 65 byte(s) left");
+  const std::string one_shard = TableHeader(table, 0) + "\x01\x00\x00\x00"s + ShardPayload(table.shards[0], 3);
+  EXPECT_EQ(DecodeProblem(Frame(1, 6, one_shard + "\x00"s)), "3 placement(s) cannot fit in the 9 byte(s) left");
+  // A count that fits the minimum size but whose elements run out.
+  const std::string short_second =
+      TableHeader(table, 0) + "\x02\x00\x00\x00"s + ShardPayload(table.shards[0], 2) + std::string(16, '\0');
+  EXPECT_EQ(DecodeProblem(Frame(1, 6, short_second)),
+            "needs 4 more byte(s) at offset " + std::to_string(short_second.size()) + ", has 0");
 }
 
 TEST(CommandCodecTest, GoldenRemoveNode) {
@@ -208,7 +353,7 @@ TEST(CommandCodecTest, UnknownVersionIsNamed) {
 }
 
 TEST(CommandCodecTest, UnknownTagIsRejected) {
-  for (uint8_t tag : {0, 6, 255})
+  for (uint8_t tag : {0, 9, 255})
     EXPECT_EQ(DecodeProblem(Frame(1, tag, "")), "unknown command tag " + std::to_string(tag));
 }
 
@@ -421,7 +566,7 @@ TEST(CommandCodecTest, UnknownVersionIsNamedBeforeTheChecksum) {
 TEST(CommandCodecTest, ChecksumIsCheckedBeforeTagAndLength) {
   // An unknown tag and a wrong length, but the checksum is wrong too: the
   // damage is reported as such.
-  std::string frame = Frame(1, 6, "abc", 99);
+  std::string frame = Frame(1, 9, "abc", 99);
   frame[frame.size() - 1] = static_cast<char>(frame[frame.size() - 1] ^ 0x40);
   EXPECT_EQ(DecodeProblem(frame), "checksum mismatch");
 }

@@ -40,6 +40,14 @@ TEST(CommandTest, CommandNames) {
   EXPECT_STREQ(CommandName(RemoveNode{}), "RemoveNode");
   EXPECT_STREQ(CommandName(JoinCluster{}), "JoinCluster");
   EXPECT_STREQ(CommandName(LeaveCluster{}), "LeaveCluster");
+  EXPECT_STREQ(CommandName(CreateDistributedTable{}), "CreateDistributedTable");
+  EXPECT_STREQ(CommandName(DropDistributedTable{}), "DropDistributedTable");
+  EXPECT_STREQ(CommandName(RenameDistributedTable{}), "RenameDistributedTable");
+}
+
+TEST(CommandTest, DistributionMethodNames) {
+  EXPECT_STREQ(DistributionMethodName(DistributionMethod::kHash), "hash");
+  EXPECT_STREQ(DistributionMethodName(DistributionMethod::kReference), "reference");
 }
 
 }  // namespace

@@ -20,6 +20,8 @@ inline constexpr const char* kConnectionFailure = "08006";
 inline constexpr const char* kSqlclientUnableToEstablishSqlconnection = "08001";
 inline constexpr const char* kFeatureNotSupported = "0A000";
 inline constexpr const char* kInsufficientPrivilege = "42501";
+inline constexpr const char* kInvalidTextRepresentation = "22P02";
+inline constexpr const char* kUndefinedTable = "42P01";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

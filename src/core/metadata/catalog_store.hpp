@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/metadata/command.hpp"
@@ -22,6 +23,17 @@ class CatalogStore {
   virtual void InsertNode(const NodeRecord& node) = 0;
   virtual void DeleteNode(NodeId node_id) = 0;
   virtual void DeleteAllNodes() = 0;
+
+  virtual std::vector<ColocationRecord> ListColocationGroups() = 0;  // ordered by colocation_id
+  virtual void InsertColocationGroup(const ColocationRecord& group) = 0;
+  virtual void DeleteColocationGroup(ColocationId colocation_id) = 0;
+
+  // Tables come with their shards (by shard_index) and placements.
+  virtual std::vector<TableRecord> ListTables() = 0;  // ordered by table_id
+  virtual void InsertTable(const TableRecord& table) = 0;
+  virtual void DeleteTable(TableId table_id) = 0;  // its shards and placements too
+  virtual void RenameTable(TableId table_id, const std::string& schema_name, const std::string& table_name,
+                           const std::string& distribution_column) = 0;
 };
 
 }  // namespace phantom::metadata

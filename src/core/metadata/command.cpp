@@ -41,6 +41,16 @@ NodeRole ParseNodeRole(const std::string& name) {
               "Valid roles are \"primary\" and \"replica\".");
 }
 
+const char* DistributionMethodName(DistributionMethod method) {
+  switch (method) {
+    case DistributionMethod::kHash:
+      return "hash";
+    case DistributionMethod::kReference:
+      return "reference";
+  }
+  return "unknown";
+}
+
 const char* CommandName(const Command& command) {
   struct Namer {
     const char* operator()(const CreateCluster&) const { return "CreateCluster"; }
@@ -48,6 +58,9 @@ const char* CommandName(const Command& command) {
     const char* operator()(const RemoveNode&) const { return "RemoveNode"; }
     const char* operator()(const JoinCluster&) const { return "JoinCluster"; }
     const char* operator()(const LeaveCluster&) const { return "LeaveCluster"; }
+    const char* operator()(const CreateDistributedTable&) const { return "CreateDistributedTable"; }
+    const char* operator()(const DropDistributedTable&) const { return "DropDistributedTable"; }
+    const char* operator()(const RenameDistributedTable&) const { return "RenameDistributedTable"; }
   };
   return std::visit(Namer{}, command);
 }

@@ -60,6 +60,91 @@ NodeRecord GetNode(ByteReader& in) {
   return node;
 }
 
+// A vector's length prefix, checked against the bytes left before anything is
+// reserved: each element takes at least min_element_bytes, so a count that
+// cannot fit is corruption, however large it claims to be.
+uint32_t GetCount(ByteReader& in, size_t min_element_bytes, const char* element) {
+  uint32_t count = in.GetU32();
+  if (static_cast<uint64_t>(count) * min_element_bytes > in.Remaining())
+    in.Fail(std::to_string(count) + " " + element + "(s) cannot fit in the " + std::to_string(in.Remaining()) +
+            " byte(s) left");
+  return count;
+}
+
+void PutCount(ByteWriter& out, size_t count, const char* element) {
+  if (count > std::numeric_limits<uint32_t>::max())
+    throw Error(sqlstate::kInternalError, "cannot encode " + std::to_string(count) + " " + element + "(s)");
+  out.PutU32(static_cast<uint32_t>(count));
+}
+
+constexpr size_t kPlacementBytes = 4;                 // node id
+constexpr size_t kMinShardBytes = 8 + 4 + 4 + 4 + 4;  // ids, bounds, placement count
+
+void PutShard(ByteWriter& out, const ShardRecord& shard) {
+  out.PutI64(shard.shard_id);
+  out.PutI32(shard.shard_index);
+  out.PutI32(shard.hash_min);
+  out.PutI32(shard.hash_max);
+  PutCount(out, shard.placements.size(), "placement");
+  for (NodeId node : shard.placements) out.PutI32(node);
+}
+
+ShardRecord GetShard(ByteReader& in) {
+  ShardRecord shard;
+  shard.shard_id = in.GetI64();
+  shard.shard_index = in.GetI32();
+  shard.hash_min = in.GetI32();
+  shard.hash_max = in.GetI32();
+  uint32_t placements = GetCount(in, kPlacementBytes, "placement");
+  shard.placements.reserve(placements);
+  for (uint32_t i = 0; i < placements; i++) shard.placements.push_back(in.GetI32());
+  return shard;
+}
+
+void PutTable(ByteWriter& out, const TableRecord& table) {
+  out.PutI64(table.table_id);
+  out.PutString(table.schema_name);
+  out.PutString(table.table_name);
+  out.PutU8(static_cast<uint8_t>(table.method));
+  out.PutString(table.distribution_column);
+  out.PutI32(table.colocation_id);
+  PutCount(out, table.shards.size(), "shard");
+  for (const ShardRecord& shard : table.shards) PutShard(out, shard);
+}
+
+TableRecord GetTable(ByteReader& in) {
+  TableRecord table;
+  table.table_id = in.GetI64();
+  table.schema_name = in.GetString();
+  table.table_name = in.GetString();
+  uint8_t method = in.GetU8();
+  if (method > static_cast<uint8_t>(DistributionMethod::kReference))
+    in.Fail("unknown distribution method " + std::to_string(method));
+  table.method = static_cast<DistributionMethod>(method);
+  table.distribution_column = in.GetString();
+  table.colocation_id = in.GetI32();
+  uint32_t shards = GetCount(in, kMinShardBytes, "shard");
+  table.shards.reserve(shards);
+  for (uint32_t i = 0; i < shards; i++) table.shards.push_back(GetShard(in));
+  return table;
+}
+
+void PutGroup(ByteWriter& out, const ColocationRecord& group) {
+  out.PutI32(group.colocation_id);
+  out.PutI32(group.shard_count);
+  out.PutString(group.distribution_type);
+  out.PutI32(group.replication_factor);
+}
+
+ColocationRecord GetGroup(ByteReader& in) {
+  ColocationRecord group;
+  group.colocation_id = in.GetI32();
+  group.shard_count = in.GetI32();
+  group.distribution_type = in.GetString();
+  group.replication_factor = in.GetI32();
+  return group;
+}
+
 struct PayloadWriter {
   ByteWriter& out;
   void operator()(const CreateCluster& command) const {
@@ -74,6 +159,18 @@ struct PayloadWriter {
     out.PutI32(command.coordinator_port);
   }
   void operator()(const LeaveCluster& command) const { PutClusterId(out, command.cluster_id); }
+  void operator()(const CreateDistributedTable& command) const {
+    PutTable(out, command.table);
+    out.PutBool(command.new_group.has_value());
+    if (command.new_group) PutGroup(out, *command.new_group);
+  }
+  void operator()(const DropDistributedTable& command) const { out.PutI64(command.table_id); }
+  void operator()(const RenameDistributedTable& command) const {
+    out.PutI64(command.table_id);
+    out.PutString(command.schema_name);
+    out.PutString(command.table_name);
+    out.PutString(command.distribution_column);
+  }
 };
 
 Command ReadPayload(uint8_t tag, ByteReader& in) {
@@ -97,6 +194,22 @@ Command ReadPayload(uint8_t tag, ByteReader& in) {
     }
     case 5:
       return LeaveCluster{GetClusterId(in)};
+    case 6: {
+      CreateDistributedTable command;
+      command.table = GetTable(in);
+      if (in.GetBool()) command.new_group = GetGroup(in);
+      return command;
+    }
+    case 7:
+      return DropDistributedTable{in.GetI64()};
+    case 8: {
+      RenameDistributedTable command;
+      command.table_id = in.GetI64();
+      command.schema_name = in.GetString();
+      command.table_name = in.GetString();
+      command.distribution_column = in.GetString();
+      return command;
+    }
     default:
       in.Fail("unknown command tag " + std::to_string(tag));
   }

@@ -3,6 +3,7 @@
 
 #include "core/metadata/command_apply.hpp"
 #include "core/metadata/command_codec.hpp"
+#include "pg/metadata/metadata_cache.hpp"
 #include "pg/metadata/spi_catalog_store.hpp"
 #include "pg/spi.hpp"
 
@@ -43,6 +44,7 @@ int64_t ProposeCommand(const metadata::Command& command) {
   SpiCatalogStore store;
   metadata::ApplyCommand(store, logged);
   spi::Execute("UPDATE phantomdb.metadata_applied SET applied_index = $1", {spi::Int64(index)});
+  metadata_cache::InvalidateAll();
   return index;
 }
 

@@ -17,6 +17,16 @@ class SpiCatalogStore final : public metadata::CatalogStore {
   void InsertNode(const metadata::NodeRecord& node) override;
   void DeleteNode(metadata::NodeId node_id) override;
   void DeleteAllNodes() override;
+
+  std::vector<metadata::ColocationRecord> ListColocationGroups() override;
+  void InsertColocationGroup(const metadata::ColocationRecord& group) override;
+  void DeleteColocationGroup(metadata::ColocationId colocation_id) override;
+
+  std::vector<metadata::TableRecord> ListTables() override;
+  void InsertTable(const metadata::TableRecord& table) override;
+  void DeleteTable(metadata::TableId table_id) override;
+  void RenameTable(metadata::TableId table_id, const std::string& schema_name, const std::string& table_name,
+                   const std::string& distribution_column) override;
 };
 
 }  // namespace phantom::pg

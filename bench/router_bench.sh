@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Router and ingest benchmark (issue 4): single-node Postgres against a local
+# 3-node PhantomDB cluster, on this machine, in the same run. Prints median
+# TPS of a point SELECT and an UPDATE by aid (pgbench -M prepared, 8 clients)
+# and the time of COPY of 1,000,000 rows, each as a ratio to plain Postgres.
+#
+# Usage: bench/router_bench.sh [seconds per pgbench run (default 20)] [runs (default 3)]
+# Run as root (servers run as user postgres) or as a user that can run them.
+# Uses ports 26500 (plain Postgres) and 26501-26503 (PhantomDB) and a scratch
+# directory it removes at the end. See bench/README.md.
+set -euo pipefail
+
+SECONDS_PER_RUN=${1:-20}
+RUNS=${2:-3}
+SCALE=10
+CLIENTS=8
+PLAIN_PORT=26500
+PHANTOM_PORT=26501
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PGBIN=$(pg_config --bindir)
+WORK=$(mktemp -d /tmp/phantom-bench.XXXXXX)
+chmod 755 "$WORK"
+
+if [[ $(id -u) == 0 ]]; then
+	as_server() { (cd / && runuser -u postgres -- env TMPDIR=/tmp "$@"); }
+	chown postgres "$WORK"
+else
+	as_server() { "$@"; }
+fi
+
+cleanup() {
+	as_server "$PGBIN/pg_ctl" -D "$WORK/plain" -m fast stop >/dev/null 2>&1 || true
+	"$REPO/bin/phantomctl" --dir "$WORK/cluster" destroy >/dev/null 2>&1 || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+psql_at() { as_server "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -d postgres "${@:2}"; }
+
+echo "== starting plain Postgres on $PLAIN_PORT and PhantomDB on $PHANTOM_PORT-$((PHANTOM_PORT + 2))"
+as_server "$PGBIN/initdb" -D "$WORK/plain" -U postgres -A trust -E UTF8 >/dev/null
+# The same settings as a phantomctl node, minus the extension.
+cat <<CONF | as_server tee -a "$WORK/plain/postgresql.conf" >/dev/null
+port = $PLAIN_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_prepared_transactions = 64
+shared_buffers = 64MB
+CONF
+as_server "$PGBIN/pg_ctl" -D "$WORK/plain" -l "$WORK/plain.log" -w start >/dev/null
+"$REPO/bin/phantomctl" up --port "$PHANTOM_PORT" --dir "$WORK/cluster" >/dev/null
+
+echo "== loading pgbench scale $SCALE"
+as_server "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$PLAIN_PORT" -U postgres postgres >/dev/null 2>&1
+as_server "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$PHANTOM_PORT" -U postgres postgres >/dev/null 2>&1
+psql_at "$PHANTOM_PORT" <<'SQL'
+SELECT phantom_create_reference_table('pgbench_branches');
+SELECT phantom_create_reference_table('pgbench_tellers');
+SELECT phantom_create_distributed_table('pgbench_accounts', 'aid', 32);
+SELECT phantom_create_distributed_table('pgbench_history', 'aid', 32, colocate_with => 'pgbench_accounts');
+SQL
+for port in "$PLAIN_PORT" "$PHANTOM_PORT"; do psql_at "$port" -c 'CHECKPOINT' >/dev/null; done
+
+cat >"$WORK/select.sql" <<'SQL'
+\set aid random(1, 100000 * :scale)
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+SQL
+cat >"$WORK/update.sql" <<'SQL'
+\set aid random(1, 100000 * :scale)
+\set delta random(-5000, 5000)
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+SQL
+chmod 644 "$WORK"/*.sql
+
+tps() { # port script
+	as_server "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" -s "$SCALE" \
+		-f "$2" -h 127.0.0.1 -p "$1" -U postgres postgres 2>/dev/null |
+		awk '/^tps = / { print $3 }'
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+declare -A RESULT
+for workload in select update; do
+	plain=()
+	phantom=()
+	# Alternate the two systems so that drift on the machine hits both.
+	for ((run = 1; run <= RUNS; run++)); do
+		plain+=("$(tps "$PLAIN_PORT" "$WORK/$workload.sql")")
+		phantom+=("$(tps "$PHANTOM_PORT" "$WORK/$workload.sql")")
+	done
+	RESULT[$workload.plain]=$(printf '%s\n' "${plain[@]}" | median)
+	RESULT[$workload.phantom]=$(printf '%s\n' "${phantom[@]}" | median)
+	echo "$workload: plain ${plain[*]} tps; phantomdb ${phantom[*]} tps"
+done
+
+echo "== COPY of 1,000,000 rows"
+psql_at "$PLAIN_PORT" -c "COPY (SELECT g, (g - 1) / 100000 + 1, 0, '' FROM generate_series(1, 1000000) g) TO '$WORK/accounts.copy'"
+copy_ms() { # port distributed?
+	psql_at "$1" -c "CREATE TABLE copy_target (LIKE pgbench_accounts INCLUDING ALL)"
+	if [[ $2 == yes ]]; then psql_at "$1" -c "SELECT phantom_create_distributed_table('copy_target', 'aid', 32)" >/dev/null; fi
+	psql_at "$1" -c '\timing on' -c "COPY copy_target FROM '$WORK/accounts.copy'" | awk '/^Time: / { print $2 }'
+	psql_at "$1" -c "DROP TABLE copy_target"
+}
+plain=()
+phantom=()
+for ((run = 1; run <= RUNS; run++)); do
+	plain+=("$(copy_ms "$PLAIN_PORT" no)")
+	phantom+=("$(copy_ms "$PHANTOM_PORT" yes)")
+done
+RESULT[copy.plain]=$(printf '%s\n' "${plain[@]}" | median)
+RESULT[copy.phantom]=$(printf '%s\n' "${phantom[@]}" | median)
+echo "copy: plain ${plain[*]} ms; phantomdb ${phantom[*]} ms"
+
+echo
+echo "== median, as a ratio to single-node Postgres (higher is better)"
+awk -v s1="${RESULT[select.phantom]}" -v s0="${RESULT[select.plain]}" \
+	-v u1="${RESULT[update.phantom]}" -v u0="${RESULT[update.plain]}" \
+	-v c1="${RESULT[copy.phantom]}" -v c0="${RESULT[copy.plain]}" 'BEGIN {
+	printf "point SELECT  %8.0f / %8.0f tps   ratio %.2f  (target 0.60)\n", s1, s0, s1 / s0
+	printf "UPDATE        %8.0f / %8.0f tps   ratio %.2f  (target 0.70)\n", u1, u0, u1 / u0
+	printf "COPY 1M rows  %8.0f / %8.0f ms    ratio %.2f  (target 0.80)\n", c1, c0, c0 / c1
+}'

@@ -1,0 +1,816 @@
+// The router CustomScan; see router_scan.hpp.
+#include "pg/executor/router_scan.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/sharding/shard_map.hpp"
+#include "pg/executor/explain_analyze.hpp"
+#include "pg/executor/router_plan.hpp"
+#include "core/metadata/node_membership.hpp"
+#include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/remote/connection_pool.hpp"
+#include "pg/sharding/distribution_value.hpp"
+#include "pg/spi.hpp"
+#include "pg/sql_text.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+}
+
+namespace phantom::pg {
+
+namespace {
+
+using TablePtr = std::shared_ptr<const DistributedTable>;
+
+// One unit of remote or local work: a statement for one node.
+struct Task {
+  int32_t shard_index = 0;
+  std::string sql;
+  bool prepared = false;  // worth preparing on the node (plan-time text)
+};
+
+struct RouterExecution {
+  RouterPlan plan;
+  std::vector<ExprState*> pin_states;
+  Tuplestorestate* rows = nullptr;
+  TupleTableSlot* fetch_slot = nullptr;  // tuplestores hand out minimal tuples
+  std::vector<FmgrInfo> input_functions;
+  std::vector<Oid> input_ioparams;
+  bool done = false;
+  // What EXPLAIN shows.
+  std::string explain_task;
+  std::string explain_sql;
+  std::vector<std::string> remote_plan;
+};
+
+struct RouterScanState {
+  CustomScanState css;
+  RouterExecution* execution;
+};
+
+TablePtr TableById(metadata::TableId id) {
+  TablePtr table = metadata_cache::ByTableId(id);
+  if (!table)
+    throw Error("40001", "a distributed table of this query was dropped or changed while it ran", "",
+                "Retry the statement.");
+  return table;
+}
+
+// The shard at index of table (reference tables have one shard).
+const metadata::ShardRecord& ShardAt(const DistributedTable& table, int32_t index) {
+  if (table.IsReference()) return table.record.shards.front();
+  if (index < 0 || static_cast<size_t>(index) >= table.record.shards.size())
+    throw Error(sqlstate::kInternalError, "shard index " + std::to_string(index) + " is out of range for table \"" +
+                                              table.record.table_name + "\"");
+  return table.record.shards[static_cast<size_t>(index)];
+}
+
+std::string ShardTableSql(metadata::TableId table_id, int32_t index) {
+  TablePtr table = TableById(table_id);
+  return QualifiedName(table->record.schema_name, table->ShardTableName(ShardAt(*table, index)));
+}
+
+void AddShardOf(Datum value, Oid type, const DistributedTable& anchor, std::set<int32_t>& shards) {
+  const int32_t hash = DistributionHashOf(value, type);
+  shards.insert(sharding::ShardIndexForHash(hash, static_cast<int32_t>(anchor.record.shards.size())));
+}
+
+// The shards the pins name; NULL pins match nothing and name none.
+std::set<int32_t> PinnedShards(RouterExecution& execution, ExprContext* econtext, const DistributedTable& anchor) {
+  std::set<int32_t> shards;
+  ListCell* cell = nullptr;
+  size_t i = 0;
+  foreach (cell, execution.plan.pins) {
+    Node* pin = static_cast<Node*>(lfirst(cell));
+    ExprState* state = execution.pin_states[i++];
+    bool is_null = false;
+    const Datum value = PgCall([&] { return ExecEvalExprSwitchContext(state, econtext, &is_null); });
+    if (is_null) continue;
+    const Oid type = PgCall([&] { return exprType(pin); });
+    const Oid element_type = PgCall([&] { return get_element_type(type); });
+    if (!OidIsValid(element_type)) {
+      AddShardOf(value, type, anchor, shards);
+      continue;
+    }
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    PgCall([&] {
+      int16 length = 0;
+      bool by_value = false;
+      char align = 0;
+      get_typlenbyvalalign(element_type, &length, &by_value, &align);
+      deconstruct_array(DatumGetArrayTypeP(value), element_type, length, by_value, align, &elements, &nulls, &count);
+    });
+    for (int e = 0; e < count; e++)
+      if (!nulls[e]) AddShardOf(elements[e], element_type, anchor, shards);
+  }
+  return shards;
+}
+
+const CachedNode& ReadPlacement(const metadata::ShardRecord& shard) {
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
+  for (metadata::NodeId node : shard.placements)
+    if (node == local) return metadata_cache::Node(node);
+  return metadata_cache::Node(shard.placements.front());
+}
+
+ParamExternData* GetParam(ParamListInfo params, int id, ParamExternData* workspace) {
+  if (params == nullptr || id < 1 || id > params->numParams) return nullptr;
+  if (params->paramFetch != nullptr) return PgCall([&] { return params->paramFetch(params, id, false, workspace); });
+  return &params->params[id - 1];
+}
+
+struct RunResult {
+  uint64_t count = 0;
+};
+
+// Local shard statements are planned once per backend and kept: the same
+// few statements per shard repeat, and parsing and planning them again on
+// every execution would cost more than running them. SPI's saved plans are
+// revalidated by the plan cache when a shard's definition changes; shard
+// names are never reused, so a stale entry can only fail, never misread.
+struct LocalPlanCache {
+  static constexpr size_t kMaxPlans = 1024;
+  std::unordered_map<std::string, SPIPlanPtr> plans;
+};
+LocalPlanCache local_plans;
+
+void RunPlan(SPIPlanPtr plan, std::vector<Datum>& values, const std::string& nulls, bool read_only,
+             TupleDesc descriptor, Tuplestorestate* rows, uint64_t& count) {
+  PgCall([&] {
+    int rc = SPI_execute_plan(plan, values.data(), nulls.c_str(), read_only, 0);
+    if (rc < 0) elog(ERROR, "could not run a shard query locally: %s", SPI_result_code_string(rc));
+    count = SPI_processed;
+    if (rows != nullptr && SPI_tuptable != nullptr) {
+      Datum* row_values = static_cast<Datum*>(palloc(sizeof(Datum) * (descriptor->natts + 1)));
+      bool* row_nulls = static_cast<bool*>(palloc(sizeof(bool) * (descriptor->natts + 1)));
+      for (uint64_t r = 0; r < SPI_processed; r++) {
+        heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, row_values, row_nulls);
+        tuplestore_putvalues(rows, descriptor, row_values, row_nulls);
+      }
+    }
+  });
+}
+
+// Runs sql through SPI in this backend, with the statement's parameters as
+// they are; rows go to `rows` when it is set. Call inside SPI_connect.
+// The statement's parameters as SPI takes them: on this node the shard SQL
+// uses the very values and types of the user's statement.
+struct LocalArgs {
+  std::vector<Oid> types;
+  std::vector<Datum> values;
+  std::string nulls;  // ' ' or 'n' per parameter
+};
+
+LocalArgs LocalArgsOf(ParamListInfo params) {
+  const int nargs = params ? params->numParams : 0;
+  LocalArgs args{std::vector<Oid>(static_cast<size_t>(nargs)), std::vector<Datum>(static_cast<size_t>(nargs)),
+                 std::string(static_cast<size_t>(nargs), ' ')};
+  for (int i = 0; i < nargs; i++) {
+    ParamExternData workspace;
+    ParamExternData* param = GetParam(params, i + 1, &workspace);
+    args.types[i] = OidIsValid(param->ptype) ? param->ptype : TEXTOID;
+    args.values[i] = param->value;
+    if (param->isnull) args.nulls[i] = 'n';
+  }
+  return args;
+}
+
+uint64_t RunLocally(const std::string& sql, ParamListInfo params, bool read_only, TupleDesc descriptor,
+                    Tuplestorestate* rows) {
+  LocalArgs args = LocalArgsOf(params);
+  const int nargs = static_cast<int>(args.types.size());
+  std::string key = sql;
+  for (Oid type : args.types) key += '\0' + std::to_string(type);
+  SPIPlanPtr plan = nullptr;
+  auto it = local_plans.plans.find(key);
+  if (it != local_plans.plans.end()) {
+    plan = it->second;
+  } else {
+    if (local_plans.plans.size() >= LocalPlanCache::kMaxPlans) {
+      for (auto& [text, saved] : local_plans.plans) PgCall([&] { SPI_freeplan(saved); });
+      local_plans.plans.clear();
+    }
+    plan = PgCall([&] {
+      SPIPlanPtr prepared = SPI_prepare(sql.c_str(), nargs, args.types.data());
+      if (prepared == nullptr)
+        elog(ERROR, "could not plan a shard query locally: %s", SPI_result_code_string(SPI_result));
+      SPI_keepplan(prepared);
+      return prepared;
+    });
+    local_plans.plans.emplace(std::move(key), plan);
+  }
+  uint64_t count = 0;
+  try {
+    RunPlan(plan, args.values, args.nulls, read_only, descriptor, rows, count);
+  } catch (const PgError& error) {
+    // SPI adds "SQL statement ..." with the shard SQL; a user reads the
+    // error of their own statement, as for a shard on another node.
+    error.Data()->context = nullptr;
+    throw;
+  }
+  return count;
+}
+
+std::string TextOf(Oid type, Datum value) {
+  const char* text = PgCall([&] {
+    Oid output = InvalidOid;
+    bool varlena = false;
+    getTypeOutputInfo(type, &output, &varlena);
+    return OidOutputFunctionCall(output, value);
+  });
+  return text;
+}
+
+class Runner {
+ public:
+  Runner(RouterScanState* state) : state_(state), execution_(*state->execution) {
+    estate_ = state->css.ss.ps.state;
+    descriptor_ = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+  }
+
+  // Runs task on node; rows (when wanted) go to the execution's tuplestore.
+  uint64_t Run(const CachedNode& node, const Task& task, bool want_rows, bool transactional) {
+    const bool analyze = ExplainAnalyzeRunning() && estate_->es_instrument != 0;
+    std::string sql = task.sql;
+    if (analyze) sql = "EXPLAIN (" + RemoteExplainOptions() + ") " + sql;
+    ParamListInfo params = estate_->es_param_list_info;
+    Tuplestorestate* rows = want_rows && !analyze ? execution_.rows : nullptr;
+    if (node.node_id == metadata_cache::LocalNodeId()) {
+      if (!analyze) {
+        PgCall([] { SPI_connect(); });
+        const bool read_only = execution_.plan.command == CMD_SELECT && !execution_.plan.locks_rows;
+        const uint64_t count = RunLocally(sql, params, read_only, descriptor_, rows);
+        PgCall([] { SPI_finish(); });
+        return count;
+      }
+      RecordLocalPlan(sql, params);
+      return 0;
+    }
+    return connection_pool::Run(node, transactional, [&](NodeConnection& connection) -> uint64_t {
+      std::vector<std::string> texts;
+      std::vector<const char*> values;
+      std::vector<Oid> types;
+      BuildRemoteParams(params, texts, values, types);
+      if (task.prepared && !analyze) {
+        const std::string name =
+            connection_pool::Prepare(node, connection, sql, static_cast<int>(types.size()), types.data());
+        connection.SendPrepared(name, values);
+      } else {
+        connection.SendQuery(sql, values, types.empty() ? nullptr : types.data());
+      }
+      uint64_t count = 0;
+      std::optional<Error> failure;
+      while (NodeConnection::Result result = connection.NextResult()) {
+        try {
+          connection.ThrowIfError(result.get());
+        } catch (const Error& error) {
+          if (!failure) failure = error;
+          continue;
+        }
+        if (analyze) {
+          for (int r = 0; r < PQntuples(result.get()); r++)
+            execution_.remote_plan.emplace_back(PQgetvalue(result.get(), r, 0));
+          continue;
+        }
+        if (PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
+          count = static_cast<uint64_t>(PQntuples(result.get()));
+          if (rows != nullptr) StoreRemoteRows(result.get(), rows);
+          if (execution_.plan.command != CMD_SELECT) count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
+        } else {
+          count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
+        }
+      }
+      if (failure) throw *failure;
+      return count;
+    });
+  }
+
+ private:
+  // EXPLAIN ANALYZE of a local shard: SPI returns the plan as rows of text.
+  void RecordLocalPlan(const std::string& sql, ParamListInfo params) {
+    LocalArgs args = LocalArgsOf(params);
+    PgCall([&] {
+      SPI_connect();
+      int rc = SPI_execute_with_args(sql.c_str(), static_cast<int>(args.types.size()), args.types.data(),
+                                     args.values.data(), args.nulls.c_str(), false, 0);
+      if (rc < 0) elog(ERROR, "could not explain a shard query locally: %s", SPI_result_code_string(rc));
+    });
+    for (uint64_t r = 0; r < SPI_processed; r++) {
+      const char* line = PgCall([&] { return SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1); });
+      execution_.remote_plan.emplace_back(line ? line : "");
+    }
+    PgCall([] { SPI_finish(); });
+  }
+
+  void BuildRemoteParams(ParamListInfo params, std::vector<std::string>& texts, std::vector<const char*>& values,
+                         std::vector<Oid>& types) {
+    const int count = params ? params->numParams : 0;
+    std::set<int> used(execution_.plan.params_used.begin(), execution_.plan.params_used.end());
+    texts.resize(static_cast<size_t>(count));
+    values.assign(static_cast<size_t>(count), nullptr);
+    types.assign(static_cast<size_t>(count), TEXTOID);
+    for (int id = 1; id <= count; id++) {
+      if (used.count(id) == 0) continue;  // unused: typed text, sent as NULL
+      ParamExternData workspace;
+      ParamExternData* param = GetParam(params, id, &workspace);
+      // Built-in types have the same oid everywhere; others are inferred there.
+      types[id - 1] = param->ptype < FirstNormalObjectId ? param->ptype : InvalidOid;
+      if (param->isnull) continue;
+      texts[id - 1] = TextOf(param->ptype, param->value);
+      values[id - 1] = texts[id - 1].c_str();
+    }
+  }
+
+  void StoreRemoteRows(const PGresult* result, Tuplestorestate* rows) {
+    const int natts = descriptor_->natts;
+    if (PQnfields(result) != natts)
+      throw Error(sqlstate::kInternalError, "a shard returned " + std::to_string(PQnfields(result)) +
+                                                " columns where " + std::to_string(natts) + " were expected");
+    if (execution_.input_functions.empty() && natts > 0) {
+      execution_.input_functions.resize(static_cast<size_t>(natts));
+      execution_.input_ioparams.resize(static_cast<size_t>(natts));
+      PgCall([&] {
+        for (int i = 0; i < natts; i++) {
+          Oid function = InvalidOid;
+          getTypeInputInfo(TupleDescAttr(descriptor_, i)->atttypid, &function, &execution_.input_ioparams[i]);
+          fmgr_info(function, &execution_.input_functions[i]);
+        }
+      });
+    }
+    PgCall([&] {
+      Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * (natts + 1)));
+      bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * (natts + 1)));
+      for (int r = 0; r < PQntuples(result); r++) {
+        for (int c = 0; c < natts; c++) {
+          nulls[c] = PQgetisnull(result, r, c);
+          values[c] = nulls[c]
+                          ? 0
+                          : InputFunctionCall(&execution_.input_functions[c], PQgetvalue(result, r, c),
+                                              execution_.input_ioparams[c], TupleDescAttr(descriptor_, c)->atttypmod);
+        }
+        tuplestore_putvalues(rows, descriptor_, values, nulls);
+      }
+    });
+  }
+
+  RouterScanState* state_;
+  RouterExecution& execution_;
+  EState* estate_;
+  TupleDesc descriptor_;
+};
+
+std::string NodeLabel(const CachedNode& node) {
+  const std::string address = metadata::NodeAddress(node.host, node.port);
+  return node.name == address ? "node " + address : "node " + node.name + " (" + address + ")";
+}
+
+// The shard a SELECT, UPDATE or DELETE runs on: the one its pins name
+// (index 0 for reference tables, and when only NULL pins match nothing).
+int32_t ChooseShard(RouterScanState* state) {
+  RouterExecution& execution = *state->execution;
+  const RouterPlan& plan = execution.plan;
+  if (plan.anchor_table == 0) return 0;
+  TablePtr anchor = TableById(plan.anchor_table);
+  const std::set<int32_t> shards = PinnedShards(execution, state->css.ss.ps.ps_ExprContext, *anchor);
+  if (shards.size() > 1)
+    throw Error(sqlstate::kFeatureNotSupported,
+                "a query whose values of \"" + anchor->record.distribution_column + "\" fall in " +
+                    std::to_string(shards.size()) + " shards of table \"" + anchor->record.table_name +
+                    "\" is not supported yet",
+                "", "Query one shard at a time until multi-shard queries arrive.");
+  return shards.empty() ? 0 : *shards.begin();
+}
+
+Task TemplateTask(const RouterPlan& plan, int32_t shard_index) {
+  Task task;
+  task.shard_index = shard_index;
+  task.prepared = true;
+  task.sql = plan.query.Render([&](metadata::TableId id) { return ShardTableSql(id, shard_index); });
+  // ruleutils starts a statement with a space.
+  task.sql.erase(0, task.sql.find_first_not_of(' '));
+  return task;
+}
+
+// Where a read goes: the copy on this node when there is one.
+const CachedNode& ReadNode(const RouterPlan& plan, int32_t shard_index, metadata::ShardId* shard_id) {
+  const metadata::TableId decider = plan.anchor_table != 0 ? plan.anchor_table : plan.query.tables.front();
+  TablePtr table = TableById(decider);
+  const metadata::ShardRecord& shard = ShardAt(*table, shard_index);
+  *shard_id = shard.shard_id;
+  return ReadPlacement(shard);
+}
+
+void RunTemplate(RouterScanState* state) {
+  RouterExecution& execution = *state->execution;
+  const RouterPlan& plan = execution.plan;
+  const int32_t shard_index = ChooseShard(state);
+  const Task task = TemplateTask(plan, shard_index);
+  execution.explain_sql = task.sql;
+
+  Runner runner(state);
+  if (plan.command == CMD_SELECT) {
+    metadata::ShardId shard_id = 0;
+    const CachedNode& node = ReadNode(plan, shard_index, &shard_id);
+    execution.explain_task = "shard " + std::to_string(shard_id) + " on " + NodeLabel(node);
+    runner.Run(node, task, true, false);
+    return;
+  }
+  TablePtr target = TableById(plan.target_table);
+  const metadata::ShardRecord& shard = ShardAt(*target, shard_index);
+  const bool several = shard.placements.size() > 1;
+  uint64_t count = 0;
+  for (size_t i = 0; i < shard.placements.size(); i++) {
+    const CachedNode& node = metadata_cache::Node(shard.placements[i]);
+    if (i == 0) execution.explain_task = "shard " + std::to_string(shard.shard_id) + " on " + NodeLabel(node);
+    // Every copy is written; the first one's rows and count are the answer.
+    const uint64_t written = runner.Run(node, task, i == 0, several);
+    if (i == 0) count = written;
+  }
+  if (several) execution.explain_task += " and " + std::to_string(shard.placements.size() - 1) + " more copies";
+  state->css.ss.ps.state->es_processed += count;
+}
+
+// Plain EXPLAIN: name the shard and show the node's plan for it, when the
+// pins can be evaluated now (constants, or parameters with values).
+void DescribeWithoutRunning(RouterScanState* state, ExplainState* es) {
+  RouterExecution& execution = *state->execution;
+  const RouterPlan& plan = execution.plan;
+  if (plan.command == CMD_INSERT) return;
+  if (!plan.params_used.empty() && state->css.ss.ps.state->es_param_list_info == nullptr) return;
+  const int32_t shard_index = ChooseShard(state);
+  const Task task = TemplateTask(plan, shard_index);
+  metadata::ShardId shard_id = 0;
+  const CachedNode* node = nullptr;
+  if (plan.command == CMD_SELECT) {
+    node = &ReadNode(plan, shard_index, &shard_id);
+  } else {
+    TablePtr target = TableById(plan.target_table);
+    const metadata::ShardRecord& shard = ShardAt(*target, shard_index);
+    shard_id = shard.shard_id;
+    node = &metadata_cache::Node(shard.placements.front());
+  }
+  execution.explain_task = "shard " + std::to_string(shard_id) + " on " + NodeLabel(*node);
+  execution.explain_sql = task.sql;
+  // The node's plan for a statement without parameters; with COSTS OFF the
+  // output stays stable enough for regression tests.
+  if (!es->costs || !plan.params_used.empty()) return;
+  const std::string explain = "EXPLAIN " + task.sql;
+  if (node->node_id == metadata_cache::LocalNodeId()) {
+    // Plans only: nothing runs.
+    PgCall([&] { SPI_connect(); });
+    spi::Execute(explain.c_str());
+    for (uint64_t r = 0; r < spi::RowCount(); r++) execution.remote_plan.push_back(spi::GetText(r, 0));
+    PgCall([] { SPI_finish(); });
+    return;
+  }
+  const auto rows =
+      connection_pool::Run(*node, false, [&](NodeConnection& connection) { return connection.Query(explain); });
+  for (const auto& row : rows) execution.remote_plan.push_back(row[0].value_or(""));
+}
+
+Const* EvaluateToConst(Expr* expr, ExprContext* econtext, PlanState* parent) {
+  return PgCall([&] {
+    ExprState* state = ExecInitExpr(expr, parent);
+    bool is_null = false;
+    Datum value = ExecEvalExprSwitchContext(state, econtext, &is_null);
+    const Oid type = exprType(reinterpret_cast<Node*>(expr));
+    int16 length = 0;
+    bool by_value = false;
+    get_typlenbyval(type, &length, &by_value);
+    if (!is_null) value = datumCopy(value, by_value, length);
+    return makeConst(type, exprTypmod(reinterpret_cast<Node*>(expr)), exprCollation(reinterpret_cast<Node*>(expr)),
+                     length, value, is_null, by_value);
+  });
+}
+
+// INSERT: every row is computed here (defaults, sequences, parameters), the
+// rows are grouped by shard, and each group is deparsed for its shard.
+//
+// The rewritten query is not what ruleutils expects of a multi-row INSERT:
+// the rewriter adds target-list entries for omitted columns with defaults
+// outside the VALUES list. So each group is rebuilt in one canonical form:
+// a VALUES list holding every target column as a constant, and a target
+// list of plain references to it.
+void RunInsert(RouterScanState* state) {
+  RouterExecution& execution = *state->execution;
+  const RouterPlan& plan = execution.plan;
+  Query* query = plan.insert_query;
+  TablePtr target = TableById(plan.target_table);
+  ExprContext* econtext = state->css.ss.ps.ps_ExprContext;
+  PlanState* parent = &state->css.ss.ps;
+
+  RangeTblEntry* values_rte = nullptr;
+  Index values_rtindex = 0;
+  {
+    Index rtindex = 1;
+    ListCell* cell = nullptr;
+    foreach (cell, query->rtable) {
+      auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+      if (rte->rtekind == RTE_VALUES) {
+        values_rte = rte;
+        values_rtindex = rtindex;
+      }
+      rtindex++;
+    }
+  }
+  std::vector<TargetEntry*> entries;
+  int key_position = -1;
+  {
+    ListCell* cell = nullptr;
+    foreach (cell, query->targetList) {
+      auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+      if (!target->IsReference() && entry->resno == target->distribution_attno)
+        key_position = static_cast<int>(entries.size());
+      entries.push_back(entry);
+    }
+  }
+  auto null_key = [&]() {
+    return Error("23502",
+                 "null value in column \"" + target->record.distribution_column + "\" of relation \"" +
+                     target->record.table_name + "\" violates not-null constraint",
+                 "The distribution column decides the row's shard; it must have a value.");
+  };
+  if (!target->IsReference() && key_position < 0) throw null_key();
+
+  // Each row as constants, in target-list order, evaluated once.
+  std::vector<std::vector<Const*>> rows;
+  auto evaluate_row = [&](List* values) {
+    std::vector<Const*> value_consts;
+    ListCell* cell = nullptr;
+    foreach (cell, values) value_consts.push_back(EvaluateToConst(static_cast<Expr*>(lfirst(cell)), econtext, parent));
+    std::vector<Const*> row;
+    for (TargetEntry* entry : entries) {
+      Node* expr = reinterpret_cast<Node*>(entry->expr);
+      if (values_rte != nullptr && IsA(expr, Var) &&
+          reinterpret_cast<Var*>(expr)->varno == static_cast<int>(values_rtindex)) {
+        row.push_back(value_consts[static_cast<size_t>(reinterpret_cast<Var*>(expr)->varattno - 1)]);
+      } else {
+        row.push_back(EvaluateToConst(entry->expr, econtext, parent));
+      }
+    }
+    rows.push_back(std::move(row));
+  };
+  if (values_rte != nullptr) {
+    ListCell* cell = nullptr;
+    foreach (cell, values_rte->values_lists) evaluate_row(static_cast<List*>(lfirst(cell)));
+  } else {
+    evaluate_row(NIL);
+  }
+
+  const int32_t shard_count = static_cast<int32_t>(target->record.shards.size());
+  std::map<int32_t, std::vector<size_t>> groups;  // shard index -> rows
+  for (size_t r = 0; r < rows.size(); r++) {
+    int32_t shard_index = 0;
+    if (!target->IsReference()) {
+      Const* key = rows[r][static_cast<size_t>(key_position)];
+      if (key->constisnull) throw null_key();
+      shard_index = sharding::ShardIndexForHash(DistributionHashOf(key->constvalue, key->consttype), shard_count);
+    }
+    groups[shard_index].push_back(r);
+  }
+
+  std::vector<std::pair<int32_t, Query*>> statements;
+  for (const auto& [shard_index, members] : groups) {
+    Query* copy = PgCall([&] { return static_cast<Query*>(copyObjectImpl(query)); });
+    PgCall([&] {
+      if (values_rte == nullptr) {
+        ListCell* cell = nullptr;
+        size_t i = 0;
+        foreach (cell, copy->targetList)
+          static_cast<TargetEntry*>(lfirst(cell))->expr = reinterpret_cast<Expr*>(rows[members.front()][i++]);
+        return;
+      }
+      RangeTblEntry* rte = rt_fetch(values_rtindex, copy->rtable);
+      List* lists = NIL;
+      for (size_t r : members) {
+        List* row = NIL;
+        for (Const* value : rows[r]) row = lappend(row, value);
+        lists = lappend(lists, row);
+      }
+      rte->values_lists = lists;
+      rte->coltypes = NIL;
+      rte->coltypmods = NIL;
+      rte->colcollations = NIL;
+      List* names = NIL;
+      ListCell* cell = nullptr;
+      AttrNumber column = 1;
+      foreach (cell, copy->targetList) {
+        auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+        Const* sample = rows[members.front()][static_cast<size_t>(column - 1)];
+        rte->coltypes = lappend_oid(rte->coltypes, sample->consttype);
+        rte->coltypmods = lappend_int(rte->coltypmods, sample->consttypmod);
+        rte->colcollations = lappend_oid(rte->colcollations, sample->constcollid);
+        names = lappend(names, makeString(psprintf("column%d", column)));
+        entry->expr = reinterpret_cast<Expr*>(
+            makeVar(values_rtindex, column, sample->consttype, sample->consttypmod, sample->constcollid, 0));
+        column++;
+      }
+      rte->eref = makeAlias("*VALUES*", names);
+    });
+    statements.emplace_back(shard_index, copy);
+  }
+
+  Runner runner(state);
+  // Work on several nodes, or on several copies, is one remote transaction
+  // per node, committed with the local transaction.
+  std::set<metadata::NodeId> nodes_touched;
+  for (const auto& [shard_index, statement] : statements)
+    for (metadata::NodeId node : ShardAt(*target, shard_index).placements) nodes_touched.insert(node);
+  const bool transactional = nodes_touched.size() > 1;
+  uint64_t count = 0;
+  for (const auto& [shard_index, statement] : statements) {
+    Task task;
+    task.shard_index = shard_index;
+    const ShardQueryTemplate text = BuildShardQuery(statement);
+    task.sql = text.Render([&](metadata::TableId id) { return ShardTableSql(id, shard_index); });
+    task.sql.erase(0, task.sql.find_first_not_of(' '));
+    const metadata::ShardRecord& shard = ShardAt(*target, shard_index);
+    for (size_t i = 0; i < shard.placements.size(); i++) {
+      const CachedNode& node = metadata_cache::Node(shard.placements[i]);
+      if (execution.explain_task.empty()) {
+        execution.explain_task = "shard " + std::to_string(shard.shard_id) + " on " + NodeLabel(node);
+        execution.explain_sql = task.sql;
+      }
+      const uint64_t written = runner.Run(node, task, i == 0, transactional);
+      if (i == 0) count += written;
+    }
+  }
+  if (statements.size() > 1) execution.explain_task += " and " + std::to_string(statements.size() - 1) + " more shards";
+  state->css.ss.ps.state->es_processed += count;
+}
+
+void Execute(RouterScanState* state) {
+  RouterExecution& execution = *state->execution;
+  if (execution.rows == nullptr) {
+    execution.rows = PgCall([] { return tuplestore_begin_heap(false, false, work_mem); });
+  } else {
+    PgCall([&] { tuplestore_clear(execution.rows); });
+  }
+  if (execution.plan.command == CMD_INSERT)
+    RunInsert(state);
+  else
+    RunTemplate(state);
+}
+
+// ---- CustomScan callbacks --------------------------------------------------
+
+void DeleteExecution(void* arg) { delete static_cast<RouterExecution*>(arg); }
+
+void BeginRouterScan(CustomScanState* node, EState* estate, int eflags) {
+  GuardHook([&] {
+    auto* state = reinterpret_cast<RouterScanState*>(node);
+    ListCell* cell = nullptr;
+    foreach (cell, state->execution->plan.pins) {
+      ExprState* pin = PgCall([&] { return ExecInitExpr(static_cast<Expr*>(lfirst(cell)), &node->ss.ps); });
+      state->execution->pin_states.push_back(pin);
+    }
+  });
+}
+
+TupleTableSlot* ExecRouterScan(CustomScanState* node) {
+  return GuardHook([&]() -> TupleTableSlot* {
+    auto* state = reinterpret_cast<RouterScanState*>(node);
+    RouterExecution& execution = *state->execution;
+    if (!execution.done) {
+      Execute(state);
+      execution.done = true;
+    }
+    TupleTableSlot* slot = node->ss.ss_ScanTupleSlot;
+    if (execution.fetch_slot == nullptr) {
+      execution.fetch_slot =
+          PgCall([&] { return MakeSingleTupleTableSlot(slot->tts_tupleDescriptor, &TTSOpsMinimalTuple); });
+    }
+    const bool found = PgCall([&] {
+      if (!tuplestore_gettupleslot(execution.rows, true, false, execution.fetch_slot)) return false;
+      ExecCopySlot(slot, execution.fetch_slot);
+      return true;
+    });
+    if (!found) return ExecClearTuple(slot);
+    if (node->ss.ps.ps_ProjInfo != nullptr) {
+      node->ss.ps.ps_ExprContext->ecxt_scantuple = slot;
+      return PgCall([&] { return ExecProject(node->ss.ps.ps_ProjInfo); });
+    }
+    return slot;
+  });
+}
+
+void EndRouterScan(CustomScanState* node) {
+  auto* state = reinterpret_cast<RouterScanState*>(node);
+  if (state->execution->rows != nullptr) {
+    tuplestore_end(state->execution->rows);
+    state->execution->rows = nullptr;
+  }
+  if (state->execution->fetch_slot != nullptr) {
+    ExecDropSingleTupleTableSlot(state->execution->fetch_slot);
+    state->execution->fetch_slot = nullptr;
+  }
+}
+
+void ReScanRouterScan(CustomScanState* node) {
+  auto* state = reinterpret_cast<RouterScanState*>(node);
+  state->execution->done = false;
+}
+
+void ExplainRouterScan(CustomScanState* node, List* ancestors, ExplainState* es) {
+  GuardHook([&] {
+    auto* state = reinterpret_cast<RouterScanState*>(node);
+    RouterExecution& execution = *state->execution;
+    const char* kind = execution.plan.anchor_table != 0 ? "router (one shard)" : "reference tables";
+    PgCall([&] { ExplainPropertyText("Distribution", kind, es); });
+    if (execution.explain_task.empty() && !es->analyze) DescribeWithoutRunning(state, es);
+    if (!execution.explain_task.empty()) {
+      PgCall([&] {
+        ExplainPropertyText("Task", execution.explain_task.c_str(), es);
+        ExplainPropertyText("Remote SQL", execution.explain_sql.c_str(), es);
+      });
+    } else {
+      PgCall([&] { ExplainPropertyText("Task", "shard chosen at execution", es); });
+    }
+    if (!execution.remote_plan.empty()) {
+      PgCall([&] {
+        List* lines = NIL;
+        for (const std::string& line : execution.remote_plan) lines = lappend(lines, pstrdup(line.c_str()));
+        if (es->format == EXPLAIN_FORMAT_TEXT) {
+          appendStringInfoSpaces(es->str, es->indent * 2);
+          appendStringInfoString(es->str, "Remote Plan:\n");
+          ListCell* cell = nullptr;
+          foreach (cell, lines) {
+            appendStringInfoSpaces(es->str, es->indent * 2 + 4);
+            appendStringInfo(es->str, "%s\n", static_cast<char*>(lfirst(cell)));
+          }
+        } else {
+          ExplainPropertyList("Remote Plan", lines, es);
+        }
+      });
+    }
+  });
+}
+
+const CustomExecMethods kRouterExecMethods = {
+    .CustomName = "PhantomDB Router",
+    .BeginCustomScan = BeginRouterScan,
+    .ExecCustomScan = ExecRouterScan,
+    .EndCustomScan = EndRouterScan,
+    .ReScanCustomScan = ReScanRouterScan,
+    .MarkPosCustomScan = nullptr,
+    .RestrPosCustomScan = nullptr,
+    .EstimateDSMCustomScan = nullptr,
+    .InitializeDSMCustomScan = nullptr,
+    .ReInitializeDSMCustomScan = nullptr,
+    .InitializeWorkerCustomScan = nullptr,
+    .ShutdownCustomScan = nullptr,
+    .ExplainCustomScan = ExplainRouterScan,
+};
+
+Node* CreateRouterScanState(CustomScan* scan) {
+  return GuardHook([&] {
+    auto* state =
+        PgCall([] { return reinterpret_cast<RouterScanState*>(newNode(sizeof(RouterScanState), T_CustomScanState)); });
+    state->css.methods = &kRouterExecMethods;
+    state->execution = new RouterExecution();
+    // Freed with the query's memory, even when the query fails.
+    PgCall([&] {
+      auto* callback = static_cast<MemoryContextCallback*>(palloc0(sizeof(MemoryContextCallback)));
+      callback->func = DeleteExecution;
+      callback->arg = state->execution;
+      MemoryContextRegisterResetCallback(CurrentMemoryContext, callback);
+    });
+    state->execution->plan = DecodeRouterPlan(scan->custom_private);
+    return reinterpret_cast<Node*>(state);
+  });
+}
+
+}  // namespace
+
+const CustomScanMethods RouterScanMethods = {
+    .CustomName = "PhantomDB Router",
+    .CreateCustomScanState = CreateRouterScanState,
+};
+
+void RegisterRouterScan() { RegisterCustomScanMethods(&RouterScanMethods); }
+
+}  // namespace phantom::pg

@@ -1,0 +1,61 @@
+// The planner hook; see distributed_planner.hpp.
+#include "pg/planner/distributed_planner.hpp"
+
+#include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/planner/router_planner.hpp"
+
+extern "C" {
+#include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
+}
+
+namespace phantom::pg {
+
+namespace {
+
+bool planning_locally = false;
+planner_hook_type previous_planner = nullptr;
+
+bool FindDistributed(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, RangeTblEntry)) {
+    auto* rte = reinterpret_cast<RangeTblEntry*>(node);
+    return rte->rtekind == RTE_RELATION && metadata_cache::Find(rte->relid) != nullptr;
+  }
+  if (IsA(node, Query))
+    return query_tree_walker(reinterpret_cast<Query*>(node), Walker(FindDistributed), context, QTW_EXAMINE_RTES_BEFORE);
+  return expression_tree_walker(node, Walker(FindDistributed), context);
+}
+
+PlannedStmt* StandardPlanner(Query* parse, const char* query_string, int cursor_options, ParamListInfo bound_params) {
+  return PgCall([&] {
+    return previous_planner ? previous_planner(parse, query_string, cursor_options, bound_params)
+                            : standard_planner(parse, query_string, cursor_options, bound_params);
+  });
+}
+
+PlannedStmt* Planner(Query* parse, const char* query_string, int cursor_options, ParamListInfo bound_params) {
+  return GuardHook([&] {
+    if (planning_locally) return StandardPlanner(parse, query_string, cursor_options, bound_params);
+    metadata_cache::EnsureLoaded();
+    const bool distributed =
+        PgCall([&] { return query_tree_walker(parse, Walker(FindDistributed), nullptr, QTW_EXAMINE_RTES_BEFORE); });
+    if (!distributed) return StandardPlanner(parse, query_string, cursor_options, bound_params);
+    return PlanRouterQuery(parse, cursor_options, bound_params);
+  });
+}
+
+}  // namespace
+
+LocalPlanningScope::LocalPlanningScope() : saved_(planning_locally) { planning_locally = true; }
+LocalPlanningScope::~LocalPlanningScope() { planning_locally = saved_; }
+
+bool PlanningLocally() { return planning_locally; }
+
+void InstallPlannerHook() {
+  previous_planner = planner_hook;
+  planner_hook = Planner;
+}
+
+}  // namespace phantom::pg

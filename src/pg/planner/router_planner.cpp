@@ -1,0 +1,480 @@
+// The router planner; see router_planner.hpp and docs/distributed-tables.md
+// ("Which queries route").
+#include "pg/planner/router_planner.hpp"
+
+#include <map>
+#include <memory>
+#include <numeric>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "pg/executor/router_plan.hpp"
+#include "pg/executor/router_scan.hpp"
+#include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/planner/shard_query.hpp"
+
+extern "C" {
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+}
+
+namespace phantom::pg {
+
+namespace {
+
+using TablePtr = std::shared_ptr<const DistributedTable>;
+
+[[noreturn]] void NotSupported(const std::string& what, const std::string& hint = "") {
+  throw Error(sqlstate::kFeatureNotSupported, what + " is not supported yet", "", hint);
+}
+
+std::string RelName(Oid relid) {
+  const char* name = PgCall([&] { return get_rel_name(relid); });
+  return name ? name : std::to_string(relid);
+}
+
+// Every relation the query mentions, at the top level (rtable index) and
+// below it (subqueries, CTEs, sublinks).
+struct RelationScan {
+  std::vector<std::pair<Index, TablePtr>> top_level;  // distributed or reference
+  std::vector<Oid> nested_distributed;                // hash tables below the top level
+  std::vector<Oid> local;                             // plain tables anywhere
+  std::vector<Oid> all;
+  int depth = 0;
+};
+
+bool ScanRelations(Node* node, void* context);
+
+bool ScanQuery(Query* query, RelationScan* scan) {
+  scan->depth++;
+  bool result = query_tree_walker(query, Walker(ScanRelations), scan, QTW_EXAMINE_RTES_BEFORE);
+  scan->depth--;
+  return result;
+}
+
+bool ScanRelations(Node* node, void* context) {
+  if (node == nullptr) return false;
+  auto* scan = static_cast<RelationScan*>(context);
+  if (IsA(node, RangeTblEntry)) {
+    auto* rte = reinterpret_cast<RangeTblEntry*>(node);
+    if (rte->rtekind != RTE_RELATION) return false;
+    scan->all.push_back(rte->relid);
+    TablePtr table = metadata_cache::Find(rte->relid);
+    if (!table) {
+      scan->local.push_back(rte->relid);
+    } else if (scan->depth > 1 && !table->IsReference()) {
+      scan->nested_distributed.push_back(rte->relid);
+    }
+    return false;
+  }
+  if (IsA(node, Query)) return ScanQuery(reinterpret_cast<Query*>(node), scan);
+  return expression_tree_walker(node, Walker(ScanRelations), context);
+}
+
+bool CollectParams(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Param)) {
+    auto* param = reinterpret_cast<Param*>(node);
+    if (param->paramkind == PARAM_EXTERN) static_cast<std::set<int>*>(context)->insert(param->paramid);
+    return false;
+  }
+  if (IsA(node, Query)) return query_tree_walker(reinterpret_cast<Query*>(node), Walker(CollectParams), context, 0);
+  return expression_tree_walker(node, Walker(CollectParams), context);
+}
+
+bool HasNonExternParam(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Param)) return reinterpret_cast<Param*>(node)->paramkind != PARAM_EXTERN;
+  return expression_tree_walker(node, Walker(HasNonExternParam), context);
+}
+
+// An expression this node can evaluate before choosing the shard.
+bool IsPinValue(Node* expr) {
+  return PgCall([&] {
+    return !contain_var_clause(expr) && !contain_volatile_functions(expr) && !checkExprHasSubLink(expr) &&
+           !HasNonExternParam(expr, nullptr) && !contain_agg_clause(expr) && !contain_window_function(expr);
+  });
+}
+
+Node* StripRelabel(Node* node) {
+  while (node != nullptr && IsA(node, RelabelType))
+    node = reinterpret_cast<Node*>(reinterpret_cast<RelabelType*>(node)->arg);
+  return node;
+}
+
+bool IsIntegerType(Oid type) { return type == INT2OID || type == INT4OID || type == INT8OID; }
+
+// Whether `column = value` under opno holds only for values with the
+// column's hash: the type's own equality, or integer equality across widths
+// (integers of every width share one canonical form).
+bool IsDistributionEquality(Oid opno, Oid column_type, Oid value_type) {
+  return PgCall([&] {
+    TypeCacheEntry* entry = lookup_type_cache(column_type, TYPECACHE_EQ_OPR);
+    if (entry->eq_opr == opno) return true;
+    const Oid column_base = getBaseType(column_type);
+    const Oid value_base = getBaseType(value_type);
+    return IsIntegerType(column_base) && IsIntegerType(value_base) &&
+           get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID) == BTEqualStrategyNumber;
+  });
+}
+
+class PinAnalysis {
+ public:
+  PinAnalysis(Query* query, const std::vector<std::pair<Index, TablePtr>>& tables) : query_(query) {
+    for (const auto& [rtindex, table] : tables) {
+      if (table->IsReference()) continue;
+      hash_[rtindex] = table;
+      parent_[rtindex] = rtindex;
+    }
+  }
+
+  bool Empty() const { return hash_.empty(); }
+
+  // Finds the pins; throws when a hash table is left unpinned.
+  List* Analyze() {
+    std::vector<Node*> conjuncts;
+    std::vector<std::pair<std::vector<Node*>, std::set<Index>>> left_joins;  // ON quals, nullable side
+    CollectJoinTree(reinterpret_cast<Node*>(query_->jointree), conjuncts, left_joins);
+    for (Node* conjunct : conjuncts) Consider(conjunct);
+    // A LEFT JOIN's ON equality pins its nullable side to an already pinned
+    // preserved side (matching rows share the key); never the other way.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const auto& [quals, nullable] : left_joins) {
+        for (Node* qual : quals) {
+          auto pair = VarEquality(qual);
+          if (!pair) continue;
+          auto [a, b] = *pair;
+          if (nullable.count(b) > 0) std::swap(a, b);
+          if (nullable.count(a) == 0 || nullable.count(b) > 0) continue;
+          if (Pinned(b) && !Pinned(a)) {
+            Union(a, b);
+            changed = true;
+          }
+        }
+      }
+    }
+    for (const auto& [rtindex, table] : hash_) {
+      if (!Pinned(rtindex)) {
+        const std::string name = table->record.table_name;
+        NotSupported("a query over several shards of distributed table \"" + name + "\"",
+                     "Queries on distributed tables must name one shard so far: add a condition "
+                     "\"" +
+                         table->record.distribution_column + " = <value>\" (or IN (...) within one shard).");
+      }
+    }
+    List* pins = NIL;
+    for (const auto& [root, values] : pins_)
+      for (Node* value : values) pins = PgCall([&] { return lappend(pins, value); });
+    return pins;
+  }
+
+  const TablePtr& Anchor() const { return hash_.begin()->second; }
+  const std::map<Index, TablePtr>& HashTables() const { return hash_; }
+
+ private:
+  Index Find(Index x) {
+    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
+    return x;
+  }
+  void Union(Index a, Index b) {
+    Index ra = Find(a), rb = Find(b);
+    if (ra == rb) return;
+    parent_[ra] = rb;
+    auto it = pins_.find(ra);
+    if (it != pins_.end()) {
+      auto& target = pins_[rb];
+      target.insert(target.end(), it->second.begin(), it->second.end());
+      pins_.erase(ra);
+    }
+  }
+  bool Pinned(Index x) { return pins_.count(Find(x)) > 0; }
+
+  // The hash table whose distribution column expr is, if any.
+  std::optional<Index> DistributionVar(Node* expr) {
+    expr = StripRelabel(expr);
+    if (expr == nullptr || !IsA(expr, Var)) return std::nullopt;
+    auto* var = reinterpret_cast<Var*>(expr);
+    if (var->varlevelsup != 0) return std::nullopt;
+    auto it = hash_.find(var->varno);
+    if (it == hash_.end() || var->varattno != it->second->distribution_attno) return std::nullopt;
+    return var->varno;
+  }
+
+  std::optional<std::pair<Index, Index>> VarEquality(Node* qual) {
+    if (!IsA(qual, OpExpr)) return std::nullopt;
+    auto* op = reinterpret_cast<OpExpr*>(qual);
+    if (list_length(op->args) != 2) return std::nullopt;
+    auto a = DistributionVar(static_cast<Node*>(linitial(op->args)));
+    auto b = DistributionVar(static_cast<Node*>(lsecond(op->args)));
+    if (!a || !b) return std::nullopt;
+    const TablePtr& ta = hash_[*a];
+    const TablePtr& tb = hash_[*b];
+    if (ta->record.colocation_id != tb->record.colocation_id) return std::nullopt;
+    if (!IsDistributionEquality(op->opno, ta->distribution_type, tb->distribution_type)) return std::nullopt;
+    return std::make_pair(*a, *b);
+  }
+
+  void Consider(Node* qual) {
+    if (auto pair = VarEquality(qual)) {
+      Union(pair->first, pair->second);
+      return;
+    }
+    if (IsA(qual, OpExpr)) {
+      auto* op = reinterpret_cast<OpExpr*>(qual);
+      if (list_length(op->args) != 2) return;
+      Node* left = static_cast<Node*>(linitial(op->args));
+      Node* right = static_cast<Node*>(lsecond(op->args));
+      auto var = DistributionVar(left);
+      Node* value = right;
+      if (!var) {
+        var = DistributionVar(right);
+        value = left;
+      }
+      if (!var || !IsPinValue(value)) return;
+      const Oid value_type = PgCall([&] { return exprType(value); });
+      if (!IsDistributionEquality(op->opno, hash_[*var]->distribution_type, value_type)) return;
+      pins_[Find(*var)].push_back(value);
+      return;
+    }
+    if (IsA(qual, ScalarArrayOpExpr)) {
+      auto* op = reinterpret_cast<ScalarArrayOpExpr*>(qual);
+      if (!op->useOr || list_length(op->args) != 2) return;
+      auto var = DistributionVar(static_cast<Node*>(linitial(op->args)));
+      Node* array = static_cast<Node*>(lsecond(op->args));
+      if (!var || !IsPinValue(array)) return;
+      const Oid element_type = PgCall([&] { return get_element_type(exprType(array)); });
+      if (!IsDistributionEquality(op->opno, hash_[*var]->distribution_type, element_type)) return;
+      pins_[Find(*var)].push_back(array);
+    }
+  }
+
+  static void Conjuncts(Node* quals, std::vector<Node*>& out) {
+    if (quals == nullptr) return;
+    if (IsA(quals, BoolExpr) && reinterpret_cast<BoolExpr*>(quals)->boolop == AND_EXPR) {
+      ListCell* cell = nullptr;
+      foreach (cell, reinterpret_cast<BoolExpr*>(quals)->args) Conjuncts(static_cast<Node*>(lfirst(cell)), out);
+      return;
+    }
+    if (IsA(quals, List)) {
+      ListCell* cell = nullptr;
+      foreach (cell, reinterpret_cast<List*>(quals)) Conjuncts(static_cast<Node*>(lfirst(cell)), out);
+      return;
+    }
+    out.push_back(quals);
+  }
+
+  static void RtindexesOf(Node* node, std::set<Index>& out) {
+    if (node == nullptr) return;
+    if (IsA(node, RangeTblRef)) {
+      out.insert(reinterpret_cast<RangeTblRef*>(node)->rtindex);
+    } else if (IsA(node, JoinExpr)) {
+      auto* join = reinterpret_cast<JoinExpr*>(node);
+      RtindexesOf(join->larg, out);
+      RtindexesOf(join->rarg, out);
+    } else if (IsA(node, FromExpr)) {
+      ListCell* cell = nullptr;
+      foreach (cell, reinterpret_cast<FromExpr*>(node)->fromlist) RtindexesOf(static_cast<Node*>(lfirst(cell)), out);
+    }
+  }
+
+  // Quals that hold for every result row go to conjuncts: WHERE and the ON
+  // of inner joins. ON quals of outer joins do not (the preserved side keeps
+  // its unmatched rows).
+  void CollectJoinTree(Node* node, std::vector<Node*>& conjuncts,
+                       std::vector<std::pair<std::vector<Node*>, std::set<Index>>>& left_joins) {
+    if (node == nullptr) return;
+    if (IsA(node, FromExpr)) {
+      auto* from = reinterpret_cast<FromExpr*>(node);
+      Conjuncts(from->quals, conjuncts);
+      ListCell* cell = nullptr;
+      foreach (cell, from->fromlist) CollectJoinTree(static_cast<Node*>(lfirst(cell)), conjuncts, left_joins);
+    } else if (IsA(node, JoinExpr)) {
+      auto* join = reinterpret_cast<JoinExpr*>(node);
+      CollectJoinTree(join->larg, conjuncts, left_joins);
+      CollectJoinTree(join->rarg, conjuncts, left_joins);
+      if (join->jointype == JOIN_INNER) {
+        Conjuncts(join->quals, conjuncts);
+      } else if (join->jointype == JOIN_LEFT || join->jointype == JOIN_RIGHT) {
+        std::vector<Node*> quals;
+        Conjuncts(join->quals, quals);
+        std::set<Index> nullable;
+        RtindexesOf(join->jointype == JOIN_LEFT ? join->rarg : join->larg, nullable);
+        left_joins.emplace_back(std::move(quals), std::move(nullable));
+      }
+    }
+  }
+
+  Query* query_;
+  std::map<Index, TablePtr> hash_;
+  std::map<Index, Index> parent_;
+  std::map<Index, std::vector<Node*>> pins_;  // by union-find root
+};
+
+void CheckNoDistributionColumnChange(Query* parse, const DistributedTable& target) {
+  if (target.IsReference()) return;
+  ListCell* cell = nullptr;
+  List* assignments = parse->commandType == CMD_UPDATE ? parse->targetList
+                      : parse->onConflict != nullptr   ? parse->onConflict->onConflictSet
+                                                       : NIL;
+  foreach (cell, assignments) {
+    auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+    if (!entry->resjunk && entry->resno == target.distribution_attno)
+      throw Error(sqlstate::kFeatureNotSupported,
+                  "cannot change distribution column \"" + target.record.distribution_column + "\" of table \"" +
+                      target.record.table_name + "\"",
+                  "A row's distribution column decides its shard.",
+                  "Delete the row and insert it again with the new value.");
+  }
+}
+
+List* OutputTargetList(Query* parse) {
+  List* source = parse->commandType == CMD_SELECT ? parse->targetList : parse->returningList;
+  List* output = NIL;
+  ListCell* cell = nullptr;
+  foreach (cell, source) {
+    auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+    if (entry->resjunk) continue;
+    output = lappend(output, entry);
+  }
+  return output;
+}
+
+PlannedStmt* BuildPlannedStmt(Query* parse, const RouterPlan& plan, const RelationScan& scan) {
+  return PgCall([&] {
+    CustomScan* custom = makeNode(CustomScan);
+    custom->methods = &RouterScanMethods;
+    custom->scan.scanrelid = 0;
+    List* output = OutputTargetList(parse);
+    List* scan_tlist = NIL;
+    List* plan_tlist = NIL;
+    AttrNumber resno = 1;
+    ListCell* cell = nullptr;
+    foreach (cell, output) {
+      auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+      auto* expr = reinterpret_cast<Expr*>(copyObjectImpl(entry->expr));
+      scan_tlist = lappend(scan_tlist, makeTargetEntry(expr, resno, entry->resname, false));
+      Var* var = makeVar(INDEX_VAR, resno, exprType(reinterpret_cast<Node*>(expr)),
+                         exprTypmod(reinterpret_cast<Node*>(expr)), exprCollation(reinterpret_cast<Node*>(expr)), 0);
+      plan_tlist = lappend(plan_tlist, makeTargetEntry(reinterpret_cast<Expr*>(var), resno, entry->resname, false));
+      resno++;
+    }
+    custom->custom_scan_tlist = scan_tlist;
+    custom->scan.plan.targetlist = plan_tlist;
+    custom->custom_private = EncodeRouterPlan(plan);
+    // One round trip to one node; cheap enough that a generic plan always wins.
+    custom->scan.plan.startup_cost = 0;
+    custom->scan.plan.total_cost = 1;
+    custom->scan.plan.plan_rows = 1;
+    custom->scan.plan.plan_width = 32;
+
+    PlannedStmt* stmt = makeNode(PlannedStmt);
+    stmt->commandType = parse->commandType;
+    stmt->queryId = parse->queryId;
+    stmt->hasReturning = parse->returningList != NIL;
+    stmt->hasModifyingCTE = false;
+    stmt->canSetTag = parse->canSetTag;
+    stmt->planTree = &custom->scan.plan;
+    // The range table is kept for the permission checks on the tables the
+    // user named, which the executor makes against this list.
+    stmt->rtable = parse->rtable;
+    for (Oid relid : scan.all) stmt->relationOids = lappend_oid(stmt->relationOids, relid);
+    // A metadata change (shard moved, table dropped) invalidates the plan.
+    if (OidIsValid(metadata_cache::CatalogRelation()))
+      stmt->relationOids = lappend_oid(stmt->relationOids, metadata_cache::CatalogRelation());
+    stmt->stmt_location = parse->stmt_location;
+    stmt->stmt_len = parse->stmt_len;
+    return stmt;
+  });
+}
+
+}  // namespace
+
+PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bound_params) {
+  RelationScan scan;
+  PgCall([&] { ScanQuery(parse, &scan); });
+  if (!scan.local.empty()) {
+    NotSupported("a query that combines distributed or reference tables with local table \"" +
+                     RelName(scan.local.front()) + "\"",
+                 "Distribute the local table too, or make it a reference table.");
+  }
+  if (!scan.nested_distributed.empty())
+    NotSupported("a subquery, CTE or view over distributed table \"" + RelName(scan.nested_distributed.front()) + "\"");
+  if (parse->commandType != CMD_SELECT && parse->commandType != CMD_INSERT && parse->commandType != CMD_UPDATE &&
+      parse->commandType != CMD_DELETE)
+    NotSupported("this command on distributed tables");
+  if (parse->hasModifyingCTE) NotSupported("a data-modifying WITH on distributed tables");
+  if ((cursor_options & CURSOR_OPT_SCROLL) != 0) NotSupported("a scrollable cursor over distributed tables");
+
+  std::vector<std::pair<Index, TablePtr>> tables;
+  Index rtindex = 1;
+  ListCell* cell = nullptr;
+  foreach (cell, parse->rtable) {
+    auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+    if (rte->rtekind == RTE_RELATION) {
+      if (TablePtr table = metadata_cache::Lookup(rte->relid)) tables.emplace_back(rtindex, table);
+    }
+    rtindex++;
+  }
+
+  RouterPlan plan;
+  plan.command = parse->commandType;
+  TablePtr target;
+  if (parse->commandType != CMD_SELECT) {
+    target = metadata_cache::Lookup(PgCall([&] { return rt_fetch(parse->resultRelation, parse->rtable)->relid; }));
+    if (!target) NotSupported("writing a local table in a query that reads distributed tables");
+    plan.target_table = target->record.table_id;
+    CheckNoDistributionColumnChange(parse, *target);
+  }
+
+  PinAnalysis pins(parse, tables);
+  if (parse->commandType == CMD_INSERT) {
+    // The rows come from VALUES (or a single row); anything else selects.
+    foreach (cell, parse->rtable) {
+      auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+      if (rte->rtekind == RTE_SUBQUERY)
+        NotSupported("INSERT ... SELECT into distributed table \"" + target->record.table_name + "\"");
+    }
+    if (!target->IsReference()) plan.anchor_table = target->record.table_id;
+    plan.insert_query = PgCall([&] { return static_cast<Query*>(copyObjectImpl(parse)); });
+  } else {
+    if (!pins.Empty()) {
+      for (const auto& [index, table] : pins.HashTables()) {
+        if (table->record.colocation_id != pins.Anchor()->record.colocation_id)
+          NotSupported("joining distributed tables \"" + pins.Anchor()->record.table_name + "\" and \"" +
+                       table->record.table_name + "\", which are not colocated");
+      }
+      plan.pins = pins.Analyze();
+      plan.anchor_table = pins.Anchor()->record.table_id;
+    }
+    if (target && target->IsReference() && !pins.Empty())
+      NotSupported("writing reference table \"" + target->record.table_name + "\" from distributed tables");
+    plan.query = BuildShardQuery(parse);
+  }
+  // Every copy must compute the same row: no volatile function may run on
+  // each copy separately.
+  if (target && (target->IsReference() || target->record.shards.front().placements.size() > 1) &&
+      parse->commandType != CMD_INSERT &&
+      PgCall([&] { return contain_volatile_functions(reinterpret_cast<Node*>(parse)); }))
+    NotSupported("a volatile function in a write to replicated table \"" + target->record.table_name + "\"");
+
+  std::set<int> params;
+  PgCall([&] { query_tree_walker(parse, Walker(CollectParams), &params, 0); });
+  plan.params_used.assign(params.begin(), params.end());
+  plan.locks_rows = parse->rowMarks != NIL;
+  (void)bound_params;
+  return BuildPlannedStmt(parse, plan, scan);
+}
+
+}  // namespace phantom::pg

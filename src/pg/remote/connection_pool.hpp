@@ -1,0 +1,54 @@
+// This backend's connections to the other nodes, and the remote transactions
+// that ride on them.
+//
+// One connection per node, opened on first use and kept for the life of the
+// backend, so statements after the first pay no connection setup. Inside a
+// transaction block every node the transaction touches gets a remote
+// transaction (BEGIN on first use) on that same connection: later statements
+// see earlier ones' writes, and the remote transactions commit in the local
+// PRE_COMMIT callback or roll back with the local abort. A transaction that
+// wrote on several nodes commits them one by one, which is not atomic if a
+// node fails halfway; two-phase commit closes that gap (docs/distributed-tables.md).
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/remote/node_connection.hpp"
+
+namespace phantom::pg::connection_pool {
+
+// The connection to node, with a remote transaction open when the local
+// transaction is a transaction block or `transactional` asks for one (work
+// on several nodes in one statement). Throws 08001 when the node cannot be
+// reached, and 25P02 when a ROLLBACK TO SAVEPOINT undid local work that
+// remote work of this transaction depends on.
+NodeConnection& Acquire(const CachedNode& node, bool transactional);
+
+// Closes the connection to node, cancelling what runs on it; for a
+// connection that an error or interrupt left in the middle of a statement.
+void Discard(metadata::NodeId node_id) noexcept;
+
+// Runs fn(connection) and discards the connection if fn throws, since a
+// statement may still be running on it.
+template <typename Fn>
+auto Run(const CachedNode& node, bool transactional, Fn&& fn) -> decltype(fn(std::declval<NodeConnection&>())) {
+  NodeConnection& connection = Acquire(node, transactional);
+  try {
+    return fn(connection);
+  } catch (...) {
+    Discard(node.node_id);
+    throw;
+  }
+}
+
+// The name of a statement prepared as sql on node's connection, preparing it
+// on first use (one extra round trip per connection and statement text).
+std::string Prepare(const CachedNode& node, NodeConnection& connection, const std::string& sql, int param_count,
+                    const Oid* param_types);
+
+// Registers the transaction callbacks; from _PG_init.
+void Register();
+
+}  // namespace phantom::pg::connection_pool
