@@ -6,9 +6,11 @@
 #include "pg/commands/ddl_propagation.hpp"
 #include "pg/executor/explain_analyze.hpp"
 #include "pg/executor/router_scan.hpp"
+#include "pg/executor/shard_scan.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/planner/distributed_planner.hpp"
+#include "pg/planner/shard_scan_path.hpp"
 #include "pg/remote/connection_pool.hpp"
 #include "pg/settings.hpp"
 
@@ -45,6 +47,8 @@ void _PG_init(void) {
   phantom::pg::InstallPlannerHook();
   phantom::pg::InstallExplainHook();
   phantom::pg::RegisterRouterScan();
+  phantom::pg::RegisterShardScan();
+  phantom::pg::InstallShardScanHook();
   phantom::pg::InstallUtilityHook();
 }
 }

@@ -11,8 +11,10 @@
 
 #include "core/common/error.hpp"
 #include "core/sharding/shard_map.hpp"
+#include "pg/executor/custom_scan_state.hpp"
 #include "pg/executor/explain_analyze.hpp"
 #include "pg/executor/router_plan.hpp"
+#include "pg/executor/shard_statement.hpp"
 #include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
@@ -54,10 +56,8 @@ struct Task {
 struct RouterExecution {
   RouterPlan plan;
   std::vector<ExprState*> pin_states;
-  Tuplestorestate* rows = nullptr;
-  TupleTableSlot* fetch_slot = nullptr;  // tuplestores hand out minimal tuples
-  std::vector<FmgrInfo> input_functions;
-  std::vector<Oid> input_ioparams;
+  StoredRows rows;
+  std::optional<RemoteRowReader> reader;
   bool done = false;
   // What EXPLAIN shows.
   std::string explain_task;
@@ -65,10 +65,7 @@ struct RouterExecution {
   std::vector<std::string> remote_plan;
 };
 
-struct RouterScanState {
-  CustomScanState css;
-  RouterExecution* execution;
-};
+using RouterScanState = ScanStateWith<RouterExecution>;
 
 TablePtr TableById(metadata::TableId id) {
   TablePtr table = metadata_cache::ByTableId(id);
@@ -92,14 +89,10 @@ std::string ShardTableSql(metadata::TableId table_id, int32_t index) {
   return QualifiedName(table->record.schema_name, table->ShardTableName(ShardAt(*table, index)));
 }
 
-void AddShardOf(Datum value, Oid type, const DistributedTable& anchor, std::set<int32_t>& shards) {
-  const int32_t hash = DistributionHashOf(value, type);
-  shards.insert(sharding::ShardIndexForHash(hash, static_cast<int32_t>(anchor.record.shards.size())));
-}
-
 // The shards the pins name; NULL pins match nothing and name none.
 std::set<int32_t> PinnedShards(RouterExecution& execution, ExprContext* econtext, const DistributedTable& anchor) {
   std::set<int32_t> shards;
+  const auto shard_count = static_cast<int32_t>(anchor.record.shards.size());
   ListCell* cell = nullptr;
   size_t i = 0;
   foreach (cell, execution.plan.pins) {
@@ -108,24 +101,7 @@ std::set<int32_t> PinnedShards(RouterExecution& execution, ExprContext* econtext
     bool is_null = false;
     const Datum value = PgCall([&] { return ExecEvalExprSwitchContext(state, econtext, &is_null); });
     if (is_null) continue;
-    const Oid type = PgCall([&] { return exprType(pin); });
-    const Oid element_type = PgCall([&] { return get_element_type(type); });
-    if (!OidIsValid(element_type)) {
-      AddShardOf(value, type, anchor, shards);
-      continue;
-    }
-    Datum* elements = nullptr;
-    bool* nulls = nullptr;
-    int count = 0;
-    PgCall([&] {
-      int16 length = 0;
-      bool by_value = false;
-      char align = 0;
-      get_typlenbyvalalign(element_type, &length, &by_value, &align);
-      deconstruct_array(DatumGetArrayTypeP(value), element_type, length, by_value, align, &elements, &nulls, &count);
-    });
-    for (int e = 0; e < count; e++)
-      if (!nulls[e]) AddShardOf(elements[e], element_type, anchor, shards);
+    AddShardsOfPin(value, PgCall([&] { return exprType(pin); }), shard_count, shards);
   }
   return shards;
 }
@@ -135,114 +111,6 @@ const CachedNode& ReadPlacement(const metadata::ShardRecord& shard) {
   for (metadata::NodeId node : shard.placements)
     if (node == local) return metadata_cache::Node(node);
   return metadata_cache::Node(shard.placements.front());
-}
-
-ParamExternData* GetParam(ParamListInfo params, int id, ParamExternData* workspace) {
-  if (params == nullptr || id < 1 || id > params->numParams) return nullptr;
-  if (params->paramFetch != nullptr) return PgCall([&] { return params->paramFetch(params, id, false, workspace); });
-  return &params->params[id - 1];
-}
-
-struct RunResult {
-  uint64_t count = 0;
-};
-
-// Local shard statements are planned once per backend and kept: the same
-// few statements per shard repeat, and parsing and planning them again on
-// every execution would cost more than running them. SPI's saved plans are
-// revalidated by the plan cache when a shard's definition changes; shard
-// names are never reused, so a stale entry can only fail, never misread.
-struct LocalPlanCache {
-  static constexpr size_t kMaxPlans = 1024;
-  std::unordered_map<std::string, SPIPlanPtr> plans;
-};
-LocalPlanCache local_plans;
-
-void RunPlan(SPIPlanPtr plan, std::vector<Datum>& values, const std::string& nulls, bool read_only,
-             TupleDesc descriptor, Tuplestorestate* rows, uint64_t& count) {
-  PgCall([&] {
-    int rc = SPI_execute_plan(plan, values.data(), nulls.c_str(), read_only, 0);
-    if (rc < 0) elog(ERROR, "could not run a shard query locally: %s", SPI_result_code_string(rc));
-    count = SPI_processed;
-    if (rows != nullptr && SPI_tuptable != nullptr) {
-      Datum* row_values = static_cast<Datum*>(palloc(sizeof(Datum) * (descriptor->natts + 1)));
-      bool* row_nulls = static_cast<bool*>(palloc(sizeof(bool) * (descriptor->natts + 1)));
-      for (uint64_t r = 0; r < SPI_processed; r++) {
-        heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, row_values, row_nulls);
-        tuplestore_putvalues(rows, descriptor, row_values, row_nulls);
-      }
-    }
-  });
-}
-
-// Runs sql through SPI in this backend, with the statement's parameters as
-// they are; rows go to `rows` when it is set. Call inside SPI_connect.
-// The statement's parameters as SPI takes them: on this node the shard SQL
-// uses the very values and types of the user's statement.
-struct LocalArgs {
-  std::vector<Oid> types;
-  std::vector<Datum> values;
-  std::string nulls;  // ' ' or 'n' per parameter
-};
-
-LocalArgs LocalArgsOf(ParamListInfo params) {
-  const int nargs = params ? params->numParams : 0;
-  LocalArgs args{std::vector<Oid>(static_cast<size_t>(nargs)), std::vector<Datum>(static_cast<size_t>(nargs)),
-                 std::string(static_cast<size_t>(nargs), ' ')};
-  for (int i = 0; i < nargs; i++) {
-    ParamExternData workspace;
-    ParamExternData* param = GetParam(params, i + 1, &workspace);
-    args.types[i] = OidIsValid(param->ptype) ? param->ptype : TEXTOID;
-    args.values[i] = param->value;
-    if (param->isnull) args.nulls[i] = 'n';
-  }
-  return args;
-}
-
-uint64_t RunLocally(const std::string& sql, ParamListInfo params, bool read_only, TupleDesc descriptor,
-                    Tuplestorestate* rows) {
-  LocalArgs args = LocalArgsOf(params);
-  const int nargs = static_cast<int>(args.types.size());
-  std::string key = sql;
-  for (Oid type : args.types) key += '\0' + std::to_string(type);
-  SPIPlanPtr plan = nullptr;
-  auto it = local_plans.plans.find(key);
-  if (it != local_plans.plans.end()) {
-    plan = it->second;
-  } else {
-    if (local_plans.plans.size() >= LocalPlanCache::kMaxPlans) {
-      for (auto& [text, saved] : local_plans.plans) PgCall([&] { SPI_freeplan(saved); });
-      local_plans.plans.clear();
-    }
-    plan = PgCall([&] {
-      SPIPlanPtr prepared = SPI_prepare(sql.c_str(), nargs, args.types.data());
-      if (prepared == nullptr)
-        elog(ERROR, "could not plan a shard query locally: %s", SPI_result_code_string(SPI_result));
-      SPI_keepplan(prepared);
-      return prepared;
-    });
-    local_plans.plans.emplace(std::move(key), plan);
-  }
-  uint64_t count = 0;
-  try {
-    RunPlan(plan, args.values, args.nulls, read_only, descriptor, rows, count);
-  } catch (const PgError& error) {
-    // SPI adds "SQL statement ..." with the shard SQL; a user reads the
-    // error of their own statement, as for a shard on another node.
-    error.Data()->context = nullptr;
-    throw;
-  }
-  return count;
-}
-
-std::string TextOf(Oid type, Datum value) {
-  const char* text = PgCall([&] {
-    Oid output = InvalidOid;
-    bool varlena = false;
-    getTypeOutputInfo(type, &output, &varlena);
-    return OidOutputFunctionCall(output, value);
-  });
-  return text;
 }
 
 class Runner {
@@ -258,12 +126,12 @@ class Runner {
     std::string sql = task.sql;
     if (analyze) sql = "EXPLAIN (" + RemoteExplainOptions() + ") " + sql;
     ParamListInfo params = estate_->es_param_list_info;
-    Tuplestorestate* rows = want_rows && !analyze ? execution_.rows : nullptr;
+    Tuplestorestate* rows = want_rows && !analyze ? execution_.rows.Store(false) : nullptr;
     if (node.node_id == metadata_cache::LocalNodeId()) {
       if (!analyze) {
         PgCall([] { SPI_connect(); });
         const bool read_only = execution_.plan.command == CMD_SELECT && !execution_.plan.locks_rows;
-        const uint64_t count = RunLocally(sql, params, read_only, descriptor_, rows);
+        const uint64_t count = RunLocalStatement(sql, params, read_only, descriptor_, {}, rows);
         PgCall([] { SPI_finish(); });
         return count;
       }
@@ -271,16 +139,13 @@ class Runner {
       return 0;
     }
     return connection_pool::Run(node, transactional, [&](NodeConnection& connection) -> uint64_t {
-      std::vector<std::string> texts;
-      std::vector<const char*> values;
-      std::vector<Oid> types;
-      BuildRemoteParams(params, texts, values, types);
+      const RemoteParams remote = RemoteParamsOf(params, execution_.plan.params_used);
       if (task.prepared && !analyze) {
         const std::string name =
-            connection_pool::Prepare(node, connection, sql, static_cast<int>(types.size()), types.data());
-        connection.SendPrepared(name, values);
+            connection_pool::Prepare(node, connection, sql, static_cast<int>(remote.types.size()), remote.types.data());
+        connection.SendPrepared(name, remote.values);
       } else {
-        connection.SendQuery(sql, values, types.empty() ? nullptr : types.data());
+        connection.SendQuery(sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
       }
       uint64_t count = 0;
       std::optional<Error> failure;
@@ -298,7 +163,10 @@ class Runner {
         }
         if (PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
           count = static_cast<uint64_t>(PQntuples(result.get()));
-          if (rows != nullptr) StoreRemoteRows(result.get(), rows);
+          if (rows != nullptr) {
+            if (!execution_.reader) execution_.reader.emplace(descriptor_, ColumnMap());
+            execution_.reader->Store(result.get(), rows);
+          }
           if (execution_.plan.command != CMD_SELECT) count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
         } else {
           count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
@@ -310,70 +178,27 @@ class Runner {
   }
 
  private:
-  // EXPLAIN ANALYZE of a local shard: SPI returns the plan as rows of text.
+  // EXPLAIN ANALYZE of a local shard: the plan comes back as rows of one
+  // text column.
   void RecordLocalPlan(const std::string& sql, ParamListInfo params) {
-    LocalArgs args = LocalArgsOf(params);
-    PgCall([&] {
-      SPI_connect();
-      int rc = SPI_execute_with_args(sql.c_str(), static_cast<int>(args.types.size()), args.types.data(),
-                                     args.values.data(), args.nulls.c_str(), false, 0);
-      if (rc < 0) elog(ERROR, "could not explain a shard query locally: %s", SPI_result_code_string(rc));
+    TupleDesc text_row = PgCall([] {
+      TupleDesc descriptor = CreateTemplateTupleDesc(1);
+      TupleDescInitEntry(descriptor, 1, "QUERY PLAN", TEXTOID, -1, 0);
+      return descriptor;
     });
-    for (uint64_t r = 0; r < SPI_processed; r++) {
-      const char* line = PgCall([&] { return SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1); });
-      execution_.remote_plan.emplace_back(line ? line : "");
-    }
+    Tuplestorestate* lines = PgCall([] { return tuplestore_begin_heap(false, false, work_mem); });
+    PgCall([] { SPI_connect(); });
+    RunLocalStatement(sql, params, false, text_row, {}, lines);
     PgCall([] { SPI_finish(); });
-  }
-
-  void BuildRemoteParams(ParamListInfo params, std::vector<std::string>& texts, std::vector<const char*>& values,
-                         std::vector<Oid>& types) {
-    const int count = params ? params->numParams : 0;
-    std::set<int> used(execution_.plan.params_used.begin(), execution_.plan.params_used.end());
-    texts.resize(static_cast<size_t>(count));
-    values.assign(static_cast<size_t>(count), nullptr);
-    types.assign(static_cast<size_t>(count), TEXTOID);
-    for (int id = 1; id <= count; id++) {
-      if (used.count(id) == 0) continue;  // unused: typed text, sent as NULL
-      ParamExternData workspace;
-      ParamExternData* param = GetParam(params, id, &workspace);
-      // Built-in types have the same oid everywhere; others are inferred there.
-      types[id - 1] = param->ptype < FirstNormalObjectId ? param->ptype : InvalidOid;
-      if (param->isnull) continue;
-      texts[id - 1] = TextOf(param->ptype, param->value);
-      values[id - 1] = texts[id - 1].c_str();
-    }
-  }
-
-  void StoreRemoteRows(const PGresult* result, Tuplestorestate* rows) {
-    const int natts = descriptor_->natts;
-    if (PQnfields(result) != natts)
-      throw Error(sqlstate::kInternalError, "a shard returned " + std::to_string(PQnfields(result)) +
-                                                " columns where " + std::to_string(natts) + " were expected");
-    if (execution_.input_functions.empty() && natts > 0) {
-      execution_.input_functions.resize(static_cast<size_t>(natts));
-      execution_.input_ioparams.resize(static_cast<size_t>(natts));
-      PgCall([&] {
-        for (int i = 0; i < natts; i++) {
-          Oid function = InvalidOid;
-          getTypeInputInfo(TupleDescAttr(descriptor_, i)->atttypid, &function, &execution_.input_ioparams[i]);
-          fmgr_info(function, &execution_.input_functions[i]);
-        }
-      });
+    TupleTableSlot* slot = PgCall([&] { return MakeSingleTupleTableSlot(text_row, &TTSOpsMinimalTuple); });
+    while (PgCall([&] { return tuplestore_gettupleslot(lines, true, false, slot); })) {
+      bool is_null = false;
+      const Datum line = PgCall([&] { return slot_getattr(slot, 1, &is_null); });
+      execution_.remote_plan.emplace_back(is_null ? "" : PgCall([&] { return TextDatumGetCString(line); }));
     }
     PgCall([&] {
-      Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * (natts + 1)));
-      bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * (natts + 1)));
-      for (int r = 0; r < PQntuples(result); r++) {
-        for (int c = 0; c < natts; c++) {
-          nulls[c] = PQgetisnull(result, r, c);
-          values[c] = nulls[c]
-                          ? 0
-                          : InputFunctionCall(&execution_.input_functions[c], PQgetvalue(result, r, c),
-                                              execution_.input_ioparams[c], TupleDescAttr(descriptor_, c)->atttypmod);
-        }
-        tuplestore_putvalues(rows, descriptor_, values, nulls);
-      }
+      ExecDropSingleTupleTableSlot(slot);
+      tuplestore_end(lines);
     });
   }
 
@@ -664,13 +489,8 @@ void RunInsert(RouterScanState* state) {
 }
 
 void Execute(RouterScanState* state) {
-  RouterExecution& execution = *state->execution;
-  if (execution.rows == nullptr) {
-    execution.rows = PgCall([] { return tuplestore_begin_heap(false, false, work_mem); });
-  } else {
-    PgCall([&] { tuplestore_clear(execution.rows); });
-  }
-  if (execution.plan.command == CMD_INSERT)
+  state->execution->rows.Clear();
+  if (state->execution->plan.command == CMD_INSERT)
     RunInsert(state);
   else
     RunTemplate(state);
@@ -678,11 +498,12 @@ void Execute(RouterScanState* state) {
 
 // ---- CustomScan callbacks --------------------------------------------------
 
-void DeleteExecution(void* arg) { delete static_cast<RouterExecution*>(arg); }
-
 void BeginRouterScan(CustomScanState* node, EState* estate, int eflags) {
   GuardHook([&] {
     auto* state = reinterpret_cast<RouterScanState*>(node);
+    // The store is made here, in the query's memory: later calls may run
+    // with SPI's (shorter-lived) context current.
+    state->execution->rows.Store(false);
     ListCell* cell = nullptr;
     foreach (cell, state->execution->plan.pins) {
       ExprState* pin = PgCall([&] { return ExecInitExpr(static_cast<Expr*>(lfirst(cell)), &node->ss.ps); });
@@ -700,16 +521,7 @@ TupleTableSlot* ExecRouterScan(CustomScanState* node) {
       execution.done = true;
     }
     TupleTableSlot* slot = node->ss.ss_ScanTupleSlot;
-    if (execution.fetch_slot == nullptr) {
-      execution.fetch_slot =
-          PgCall([&] { return MakeSingleTupleTableSlot(slot->tts_tupleDescriptor, &TTSOpsMinimalTuple); });
-    }
-    const bool found = PgCall([&] {
-      if (!tuplestore_gettupleslot(execution.rows, true, false, execution.fetch_slot)) return false;
-      ExecCopySlot(slot, execution.fetch_slot);
-      return true;
-    });
-    if (!found) return ExecClearTuple(slot);
+    if (!execution.rows.Next(slot)) return slot;
     if (node->ss.ps.ps_ProjInfo != nullptr) {
       node->ss.ps.ps_ExprContext->ecxt_scantuple = slot;
       return PgCall([&] { return ExecProject(node->ss.ps.ps_ProjInfo); });
@@ -718,17 +530,7 @@ TupleTableSlot* ExecRouterScan(CustomScanState* node) {
   });
 }
 
-void EndRouterScan(CustomScanState* node) {
-  auto* state = reinterpret_cast<RouterScanState*>(node);
-  if (state->execution->rows != nullptr) {
-    tuplestore_end(state->execution->rows);
-    state->execution->rows = nullptr;
-  }
-  if (state->execution->fetch_slot != nullptr) {
-    ExecDropSingleTupleTableSlot(state->execution->fetch_slot);
-    state->execution->fetch_slot = nullptr;
-  }
-}
+void EndRouterScan(CustomScanState* node) { reinterpret_cast<RouterScanState*>(node)->execution->rows.End(); }
 
 void ReScanRouterScan(CustomScanState* node) {
   auto* state = reinterpret_cast<RouterScanState*>(node);
@@ -776,29 +578,12 @@ const CustomExecMethods kRouterExecMethods = {
     .ExecCustomScan = ExecRouterScan,
     .EndCustomScan = EndRouterScan,
     .ReScanCustomScan = ReScanRouterScan,
-    .MarkPosCustomScan = nullptr,
-    .RestrPosCustomScan = nullptr,
-    .EstimateDSMCustomScan = nullptr,
-    .InitializeDSMCustomScan = nullptr,
-    .ReInitializeDSMCustomScan = nullptr,
-    .InitializeWorkerCustomScan = nullptr,
-    .ShutdownCustomScan = nullptr,
     .ExplainCustomScan = ExplainRouterScan,
 };
 
 Node* CreateRouterScanState(CustomScan* scan) {
   return GuardHook([&] {
-    auto* state =
-        PgCall([] { return reinterpret_cast<RouterScanState*>(newNode(sizeof(RouterScanState), T_CustomScanState)); });
-    state->css.methods = &kRouterExecMethods;
-    state->execution = new RouterExecution();
-    // Freed with the query's memory, even when the query fails.
-    PgCall([&] {
-      auto* callback = static_cast<MemoryContextCallback*>(palloc0(sizeof(MemoryContextCallback)));
-      callback->func = DeleteExecution;
-      callback->arg = state->execution;
-      MemoryContextRegisterResetCallback(CurrentMemoryContext, callback);
-    });
+    RouterScanState* state = NewScanState<RouterExecution>(&kRouterExecMethods);
     state->execution->plan = DecodeRouterPlan(scan->custom_private);
     return reinterpret_cast<Node*>(state);
   });

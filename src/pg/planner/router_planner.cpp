@@ -15,6 +15,8 @@
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/planner/shard_query.hpp"
+#include "pg/sharding/distribution_value.hpp"
+#include "core/sharding/shard_map.hpp"
 
 extern "C" {
 #include "catalog/pg_opfamily.h"
@@ -26,6 +28,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/typcache.h"
 }
 
@@ -168,10 +171,10 @@ class PinAnalysis {
     for (const auto& [rtindex, table] : hash_) {
       if (!Pinned(rtindex)) {
         const std::string name = table->record.table_name;
-        NotSupported("a query over several shards of distributed table \"" + name + "\"",
-                     "Queries on distributed tables must name one shard so far: add a condition "
-                     "\"" +
-                         table->record.distribution_column + " = <value>\" (or IN (...) within one shard).");
+        // A SELECT never shows this: it goes to the general fallback.
+        NotSupported("a write over several shards of distributed table \"" + name + "\"",
+                     "Write one shard at a time: add a condition \"" + table->record.distribution_column +
+                         " = <value>\" (or IN (...) within one shard).");
       }
     }
     List* pins = NIL;
@@ -322,6 +325,25 @@ class PinAnalysis {
   std::map<Index, std::vector<Node*>> pins_;  // by union-find root
 };
 
+// Constant pins are judged now: values in several shards need the
+// multi-shard path (the fallback, for a SELECT) rather than a runtime error.
+void CheckConstantPins(List* pins, const DistributedTable& anchor) {
+  std::set<int32_t> shards;
+  const auto shard_count = static_cast<int32_t>(anchor.record.shards.size());
+  ListCell* cell = nullptr;
+  foreach (cell, pins) {
+    // IN (1, 2, 3) is an ARRAY[...] of constants until folded.
+    Node* pin = StripRelabel(PgCall([&] { return eval_const_expressions(nullptr, static_cast<Node*>(lfirst(cell))); }));
+    if (!IsA(pin, Const)) return;  // decided at execution
+    auto* value = reinterpret_cast<Const*>(pin);
+    if (!value->constisnull) AddShardsOfPin(value->constvalue, value->consttype, shard_count, shards);
+  }
+  if (shards.size() > 1)
+    NotSupported("a query whose values of \"" + anchor.record.distribution_column + "\" fall in " +
+                     std::to_string(shards.size()) + " shards of table \"" + anchor.record.table_name + "\"",
+                 "Query one shard at a time until multi-shard queries arrive.");
+}
+
 void CheckNoDistributionColumnChange(Query* parse, const DistributedTable& target) {
   if (target.IsReference()) return;
   ListCell* cell = nullptr;
@@ -457,6 +479,7 @@ PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bou
       }
       plan.pins = pins.Analyze();
       plan.anchor_table = pins.Anchor()->record.table_id;
+      CheckConstantPins(plan.pins, *pins.Anchor());
     }
     if (target && target->IsReference() && !pins.Empty())
       NotSupported("writing reference table \"" + target->record.table_name + "\" from distributed tables");

@@ -6,11 +6,13 @@
 
 #include "core/common/error.hpp"
 #include "core/sharding/distribution_hash.hpp"
+#include "core/sharding/shard_map.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -126,6 +128,27 @@ int32_t DistributionHashOf(Datum value, Oid type) {
   if (IsEnum(base)) return DistributionHash(CanonicalText(OutputText(F_ENUM_OUT, value)));
   const char* name = PgCall([&] { return format_type_be(type); });
   throw Error(sqlstate::kFeatureNotSupported, std::string("cannot hash a distribution value of type ") + name);
+}
+
+void AddShardsOfPin(Datum value, Oid type, int32_t shard_count, std::set<int32_t>& shards) {
+  const Oid element_type = PgCall([&] { return get_element_type(type); });
+  if (!OidIsValid(element_type)) {
+    shards.insert(sharding::ShardIndexForHash(DistributionHashOf(value, type), shard_count));
+    return;
+  }
+  Datum* elements = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  PgCall([&] {
+    int16 length = 0;
+    bool by_value = false;
+    char align = 0;
+    get_typlenbyvalalign(element_type, &length, &by_value, &align);
+    deconstruct_array(DatumGetArrayTypeP(value), element_type, length, by_value, align, &elements, &nulls, &count);
+  });
+  for (int e = 0; e < count; e++)
+    if (!nulls[e])
+      shards.insert(sharding::ShardIndexForHash(DistributionHashOf(elements[e], element_type), shard_count));
 }
 
 }  // namespace phantom::pg

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "pg/postgres.hpp"
@@ -17,5 +18,9 @@ void CheckDistributionType(Oid type, Oid collation, const std::string& column);
 // The hash of a non-null value of `type` (a type CheckDistributionType accepts,
 // or a domain over one, or another integer type when the column is an integer).
 int32_t DistributionHashOf(Datum value, Oid type);
+
+// Adds to `shards` the index (of shard_count) of the shard holding value;
+// for an array (an IN list), of every non-null element.
+void AddShardsOfPin(Datum value, Oid type, int32_t shard_count, std::set<int32_t>& shards);
 
 }  // namespace phantom::pg

@@ -1,0 +1,224 @@
+// The shard scan executor; see shard_scan.hpp.
+#include "pg/executor/shard_scan.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "pg/executor/custom_scan_state.hpp"
+#include "pg/executor/explain_analyze.hpp"
+#include "pg/executor/shard_statement.hpp"
+#include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/remote/connection_pool.hpp"
+#include "pg/sql_text.hpp"
+
+extern "C" {
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+namespace phantom::pg {
+
+namespace {
+
+struct ShardScanExecution {
+  metadata::TableId table_id = 0;
+  std::string where;
+  std::vector<int> params;
+  StoredRows rows;
+  bool fetched = false;
+};
+
+using ShardScanState = ScanStateWith<ShardScanExecution>;
+
+// Every shard of the table, grouped by the node each is read on (this
+// node's copy when it has one).
+std::map<metadata::NodeId, std::vector<const metadata::ShardRecord*>> ShardsByNode(const DistributedTable& table) {
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
+  std::map<metadata::NodeId, std::vector<const metadata::ShardRecord*>> by_node;
+  for (const metadata::ShardRecord& shard : table.record.shards) {
+    if (shard.placements.empty()) continue;
+    metadata::NodeId node = shard.placements.front();
+    for (metadata::NodeId placement : shard.placements)
+      if (placement == local) node = local;
+    by_node[node].push_back(&shard);
+  }
+  return by_node;
+}
+
+// The statement a node runs: its shards' rows, UNION ALL, filtered.
+std::string NodeSql(const DistributedTable& table, const std::vector<const metadata::ShardRecord*>& shards,
+                    const std::string& columns, const std::string& where) {
+  const std::string alias = PgCall([&] { return quote_identifier(table.record.table_name.c_str()); });
+  std::string sql;
+  for (const metadata::ShardRecord* shard : shards) {
+    if (!sql.empty()) sql += " UNION ALL ";
+    sql += "SELECT " + columns + " FROM " + QualifiedName(table.record.schema_name, table.ShardTableName(*shard)) +
+           " " + alias;
+    if (!where.empty()) sql += " WHERE " + where;
+  }
+  return sql;
+}
+
+void Fetch(ShardScanState* state) {
+  ShardScanExecution& execution = *state->execution;
+  auto table = metadata_cache::ByTableId(execution.table_id);
+  if (!table)
+    throw Error("40001", "a distributed table of this query was dropped or changed while it ran", "",
+                "Retry the statement.");
+  TupleDesc descriptor = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+  // Every live column, in order; dropped ones stay NULL here.
+  std::string columns;
+  ColumnMap map;
+  for (int a = 0; a < descriptor->natts; a++) {
+    Form_pg_attribute attribute = TupleDescAttr(descriptor, a);
+    if (attribute->attisdropped) continue;
+    if (!columns.empty()) columns += ", ";
+    columns += PgCall([&] { return quote_identifier(NameStr(attribute->attname)); });
+    map.push_back(a);
+  }
+  if (columns.empty()) columns = "NULL";  // a table without columns still has rows
+  const auto by_node = ShardsByNode(*table);
+  ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
+
+  // Send to every other node first, so that they all work while this node
+  // reads its own shards; then collect.
+  std::vector<std::pair<const CachedNode*, NodeConnection*>> sent;
+  const RemoteParams remote = RemoteParamsOf(params, execution.params);
+  try {
+    for (const auto& [node_id, shards] : by_node) {
+      if (node_id == local) continue;
+      const CachedNode& node = metadata_cache::Node(node_id);
+      const std::string sql = NodeSql(*table, shards, columns, execution.where);
+      NodeConnection& connection = connection_pool::Acquire(node, false);
+      sent.emplace_back(&node, &connection);
+      connection.SendQuery(sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
+    }
+    auto here = by_node.find(local);
+    if (here != by_node.end()) {
+      const std::string sql = NodeSql(*table, here->second, columns, execution.where);
+      PgCall([] { SPI_connect(); });
+      RunLocalStatement(sql, params, true, descriptor, map, execution.rows.Store(true));
+      PgCall([] { SPI_finish(); });
+    }
+    std::optional<RemoteRowReader> reader;
+    for (auto& [node, connection] : sent) {
+      std::optional<Error> failure;
+      while (NodeConnection::Result result = connection->NextResult()) {
+        try {
+          connection->ThrowIfError(result.get());
+        } catch (const Error& error) {
+          if (!failure) failure = error;
+          continue;
+        }
+        if (!reader) reader.emplace(descriptor, map);
+        reader->Store(result.get(), execution.rows.Store(true));
+      }
+      if (failure) throw *failure;
+    }
+  } catch (...) {
+    // A node may still be sending rows: its connection cannot be reused.
+    for (auto& [node, connection] : sent)
+      if (connection->TransactionStatus() != PQTRANS_IDLE && connection->TransactionStatus() != PQTRANS_INTRANS)
+        connection_pool::Discard(node->node_id);
+    throw;
+  }
+}
+
+TupleTableSlot* NextRow(ScanState* scan) {
+  auto* state = reinterpret_cast<ShardScanState*>(scan);
+  ShardScanExecution& execution = *state->execution;
+  if (!execution.fetched) {
+    Fetch(state);
+    execution.fetched = true;
+  }
+  TupleTableSlot* slot = scan->ss_ScanTupleSlot;
+  execution.rows.Next(slot);
+  return slot;
+}
+
+bool RecheckRow(ScanState*, TupleTableSlot*) { return true; }
+
+// The store is made here, in the query's memory: later calls may run with
+// SPI's (shorter-lived) context current.
+void BeginShardScan(CustomScanState* node, EState* estate, int eflags) {
+  GuardHook([&] { reinterpret_cast<ShardScanState*>(node)->execution->rows.Store(true); });
+}
+
+TupleTableSlot* ExecShardScan(CustomScanState* node) {
+  // ExecScan applies the scan's quals and projection to each row.
+  auto next = [](ScanState* scan) -> TupleTableSlot* { return GuardHook([&] { return NextRow(scan); }); };
+  return ExecScan(&node->ss, next, RecheckRow);
+}
+
+void EndShardScan(CustomScanState* node) { reinterpret_cast<ShardScanState*>(node)->execution->rows.End(); }
+
+// The rows do not depend on anything that changes between rescans (only
+// filters without executor parameters are sent), so a rescan rereads them.
+void ReScanShardScan(CustomScanState* node) {
+  GuardHook([&] { reinterpret_cast<ShardScanState*>(node)->execution->rows.Rewind(); });
+}
+
+void ExplainShardScan(CustomScanState* node, List* ancestors, ExplainState* es) {
+  GuardHook([&] {
+    auto* state = reinterpret_cast<ShardScanState*>(node);
+    ShardScanExecution& execution = *state->execution;
+    auto table = metadata_cache::ByTableId(execution.table_id);
+    const size_t shards = table ? table->record.shards.size() : 0;
+    const size_t nodes = table ? ShardsByNode(*table).size() : 0;
+    const std::string tasks = std::to_string(shards) + " shard(s) on " + std::to_string(nodes) + " node(s)";
+    PgCall([&] {
+      ExplainPropertyText("Distribution", "fetch rows of every shard, combine here (general fallback)", es);
+      ExplainPropertyText("Tasks", tasks.c_str(), es);
+      ExplainPropertyText("Pushed-down filter", execution.where.empty() ? "none" : execution.where.c_str(), es);
+    });
+  });
+}
+
+const CustomExecMethods kShardScanExecMethods = {
+    .CustomName = "PhantomDB Shard Scan",
+    .BeginCustomScan = BeginShardScan,
+    .ExecCustomScan = ExecShardScan,
+    .EndCustomScan = EndShardScan,
+    .ReScanCustomScan = ReScanShardScan,
+    .ExplainCustomScan = ExplainShardScan,
+};
+
+Node* CreateShardScanState(CustomScan* scan) {
+  return GuardHook([&] {
+    ShardScanState* state = NewScanState<ShardScanExecution>(&kShardScanExecMethods);
+    List* encoded = scan->custom_private;
+    state->execution->table_id = std::stoll(strVal(linitial(encoded)));
+    state->execution->where = strVal(lsecond(encoded));
+    ListCell* cell = nullptr;
+    foreach (cell, static_cast<List*>(lthird(encoded))) state->execution->params.push_back(lfirst_int(cell));
+    return reinterpret_cast<Node*>(state);
+  });
+}
+
+}  // namespace
+
+const CustomScanMethods ShardScanMethods = {
+    .CustomName = "PhantomDB Shard Scan",
+    .CreateCustomScanState = CreateShardScanState,
+};
+
+List* EncodeShardScan(int64_t table_id, const std::string& where, const std::vector<int>& params) {
+  return PgCall([&] {
+    List* param_list = NIL;
+    for (int param : params) param_list = lappend_int(param_list, param);
+    return list_make3(makeString(pstrdup(std::to_string(table_id).c_str())), makeString(pstrdup(where.c_str())),
+                      param_list);
+  });
+}
+
+void RegisterShardScan() { RegisterCustomScanMethods(&ShardScanMethods); }
+
+}  // namespace phantom::pg

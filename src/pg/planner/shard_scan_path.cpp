@@ -1,0 +1,214 @@
+// The general fallback planner; see shard_scan_path.hpp.
+#include "pg/planner/shard_scan_path.hpp"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "pg/executor/shard_scan.hpp"
+#include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/sql_text.hpp"
+
+extern "C" {
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planner.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
+}
+
+namespace phantom::pg {
+
+namespace {
+
+bool planning_with_shard_scans = false;
+set_rel_pathlist_hook_type previous_pathlist_hook = nullptr;
+
+class ShardScanPlanningScope {
+ public:
+  ShardScanPlanningScope() : saved_(planning_with_shard_scans) { planning_with_shard_scans = true; }
+  ~ShardScanPlanningScope() { planning_with_shard_scans = saved_; }
+  ShardScanPlanningScope(const ShardScanPlanningScope&) = delete;
+  ShardScanPlanningScope& operator=(const ShardScanPlanningScope&) = delete;
+
+ private:
+  bool saved_;
+};
+
+bool BuiltIn(Oid oid) { return oid < FirstNormalObjectId; }
+
+// True when the expression must stay here: it uses something a node may not
+// have (user-defined functions, operators, types, collations) or that cannot
+// run there (parameters of this plan's executor, subplans, aggregates).
+bool NotShippable(Node* node, void* context) {
+  if (node == nullptr) return false;
+  switch (nodeTag(node)) {
+    case T_Var:
+      return reinterpret_cast<Var*>(node)->varlevelsup != 0 || !BuiltIn(reinterpret_cast<Var*>(node)->vartype);
+    case T_Const:
+      return !BuiltIn(reinterpret_cast<Const*>(node)->consttype);
+    case T_Param: {
+      auto* param = reinterpret_cast<Param*>(node);
+      return param->paramkind != PARAM_EXTERN || !BuiltIn(param->paramtype);
+    }
+    case T_FuncExpr:
+      if (!BuiltIn(reinterpret_cast<FuncExpr*>(node)->funcid)) return true;
+      break;
+    case T_OpExpr:
+    case T_DistinctExpr:
+    case T_NullIfExpr:
+      if (!BuiltIn(reinterpret_cast<OpExpr*>(node)->opno)) return true;
+      break;
+    case T_ScalarArrayOpExpr:
+      if (!BuiltIn(reinterpret_cast<ScalarArrayOpExpr*>(node)->opno)) return true;
+      break;
+    case T_RelabelType:
+    case T_CoerceViaIO:
+    case T_BoolExpr:
+    case T_NullTest:
+    case T_BooleanTest:
+    case T_ArrayExpr:
+    case T_CoalesceExpr:
+    case T_CaseExpr:
+    case T_CaseWhen:
+    case T_CaseTestExpr:
+    case T_MinMaxExpr:
+    case T_List:
+      break;
+    default:
+      return true;
+  }
+  const Oid collation = exprCollation(node);
+  if (OidIsValid(collation) && !BuiltIn(collation)) return true;
+  if (IsA(node, List) ? false : !BuiltIn(exprType(node))) return true;
+  return expression_tree_walker(node, Walker(NotShippable), context);
+}
+
+bool CollectParams(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Param) && reinterpret_cast<Param*>(node)->paramkind == PARAM_EXTERN)
+    static_cast<std::set<int>*>(context)->insert(reinterpret_cast<Param*>(node)->paramid);
+  return expression_tree_walker(node, Walker(CollectParams), context);
+}
+
+Plan* PlanShardScan(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
+                    List* custom_plans) {
+  return GuardHook([&]() -> Plan* {
+    RangeTblEntry* rte = PgCall([&] { return planner_rt_fetch(rel->relid, root); });
+    auto table = metadata_cache::Lookup(rte->relid);
+    if (!table) throw Error(sqlstate::kInternalError, "a shard scan lost its distributed table");
+    // Filters the nodes can apply go with the shard SQL; every filter also
+    // runs here, so a node that evaluates one differently cannot change the
+    // result, only the amount of rows sent.
+    List* pushed = NIL;
+    ListCell* cell = nullptr;
+    foreach (cell, clauses) {
+      auto* info = static_cast<RestrictInfo*>(lfirst(cell));
+      Node* clause = reinterpret_cast<Node*>(info->clause);
+      const bool shippable = PgCall([&] {
+        return !info->pseudoconstant && !contain_volatile_functions(clause) && !NotShippable(clause, nullptr);
+      });
+      if (shippable) pushed = PgCall([&] { return lappend(pushed, copyObjectImpl(clause)); });
+    }
+    std::string where;
+    std::set<int> params;
+    if (pushed != NIL) {
+      where = WithQualifiedNames([&] {
+        return std::string(PgCall([&] {
+          Node* expr = reinterpret_cast<Node*>(make_ands_explicit(pushed));
+          // deparse_context_for names range table entry 1.
+          ChangeVarNodes(expr, static_cast<int>(rel->relid), 1, 0);
+          List* context = deparse_context_for(table->record.table_name.c_str(), rte->relid);
+          return deparse_expression(expr, context, true, false);
+        }));
+      });
+      PgCall([&] { CollectParams(reinterpret_cast<Node*>(pushed), &params); });
+    }
+    CustomScan* scan = PgCall([] { return makeNode(CustomScan); });
+    scan->scan.scanrelid = rel->relid;
+    scan->scan.plan.targetlist = tlist;
+    scan->scan.plan.qual = PgCall([&] { return extract_actual_clauses(clauses, false); });
+    scan->methods = &ShardScanMethods;
+    scan->custom_private =
+        EncodeShardScan(table->record.table_id, where, std::vector<int>(params.begin(), params.end()));
+    return &scan->scan.plan;
+  });
+}
+
+const CustomPathMethods kShardScanPathMethods = {
+    .CustomName = "PhantomDB Shard Scan",
+    .PlanCustomPath = PlanShardScan,
+    .ReparameterizeCustomPathByChild = nullptr,
+};
+
+// Replaces every path of a distributed or reference table with the shard
+// scan: the shell is empty, so any local path would read nothing.
+void SetRelPathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
+  if (previous_pathlist_hook != nullptr) previous_pathlist_hook(root, rel, rti, rte);
+  if (!planning_with_shard_scans || rte->rtekind != RTE_RELATION || rel->reloptkind != RELOPT_BASEREL) return;
+  if (!metadata_cache::Find(rte->relid)) return;
+  CustomPath* path = makeNode(CustomPath);
+  path->path.pathtype = T_CustomScan;
+  path->path.parent = rel;
+  path->path.pathtarget = rel->reltarget;
+  path->path.param_info = nullptr;
+  path->path.parallel_aware = false;
+  path->path.parallel_safe = false;
+  path->path.parallel_workers = 0;
+  path->path.rows = rel->rows;
+  // A round trip to every node, then every row over the network.
+  path->path.startup_cost = 1000.0;
+  path->path.total_cost = 1000.0 + rel->rows * (cpu_tuple_cost * 10);
+  path->path.pathkeys = NIL;
+  path->flags = 0;
+  path->custom_paths = NIL;
+  path->custom_private = NIL;
+  path->methods = &kShardScanPathMethods;
+  rel->pathlist = NIL;
+  rel->partial_pathlist = NIL;
+  add_path(rel, &path->path);
+}
+
+bool LocksDistributedRows(Query* parse) {
+  ListCell* cell = nullptr;
+  foreach (cell, parse->rowMarks) {
+    auto* mark = static_cast<RowMarkClause*>(lfirst(cell));
+    RangeTblEntry* rte = rt_fetch(mark->rti, parse->rtable);
+    if (rte->rtekind == RTE_RELATION && metadata_cache::Find(rte->relid)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+PlannedStmt* PlanWithShardScans(Query* parse, const char* query_string, int cursor_options,
+                                ParamListInfo bound_params) {
+  if (PgCall([&] { return LocksDistributedRows(parse); }))
+    throw Error(sqlstate::kFeatureNotSupported,
+                "FOR UPDATE/SHARE over several shards of a distributed table is not supported yet", "",
+                "Lock rows one shard at a time (with a condition on the distribution column).");
+  PlannedStmt* stmt = nullptr;
+  {
+    ShardScanPlanningScope scope;
+    stmt = PgCall([&] { return standard_planner(parse, query_string, cursor_options, bound_params); });
+  }
+  // A metadata change (shard moved, table dropped) invalidates the plan.
+  const Oid catalog = metadata_cache::CatalogRelation();
+  if (OidIsValid(catalog)) PgCall([&] { stmt->relationOids = lappend_oid(stmt->relationOids, catalog); });
+  return stmt;
+}
+
+void InstallShardScanHook() {
+  previous_pathlist_hook = set_rel_pathlist_hook;
+  set_rel_pathlist_hook = SetRelPathlist;
+}
+
+}  // namespace phantom::pg
