@@ -105,6 +105,18 @@ SELECT note FROM accounts WHERE aid = 1;
 COMMIT;
 SELECT note FROM accounts WHERE aid = 2;
 
+-- Reads need no undoing: a ROLLBACK TO after them leaves the transaction usable.
+BEGIN;
+SELECT note FROM accounts WHERE aid = 2;
+SAVEPOINT s;
+SELECT note FROM accounts WHERE aid = 3;
+SELECT count(*) FROM accounts;
+ROLLBACK TO SAVEPOINT s;
+UPDATE accounts SET note = 'after savepoint' WHERE aid = 3;
+COMMIT;
+SELECT note FROM accounts WHERE aid = 3;
+UPDATE accounts_local SET note = 'after savepoint' WHERE aid = 3;
+
 -- The same rows as the local copy, key by key.
 DO $$
 DECLARE

@@ -138,7 +138,7 @@ Rows QueryOnNode(const CachedNode& node, const std::string& sql, const std::stri
     });
     return rows;
   }
-  connection_pool::Run(node, /*transactional=*/true, [&](NodeConnection& connection) {
+  connection_pool::Run(node, connection_pool::Access::kWriteInTransaction, [&](NodeConnection& connection) {
     for (const RemoteRow& remote : connection.Query(sql, {param})) {
       std::vector<std::string> values;
       for (const auto& value : remote) values.push_back(value.value_or(""));
@@ -1106,7 +1106,7 @@ void FinishConcurrentIndex() {
     return ids;
   }();
   auto run = [](const CachedNode& node, const std::string& sql) {
-    connection_pool::Run(node, /*transactional=*/false, [&](NodeConnection& connection) {
+    connection_pool::Run(node, connection_pool::Access::kWrite, [&](NodeConnection& connection) {
       connection.SendQuery(sql, {});
       connection.Drain();
     });

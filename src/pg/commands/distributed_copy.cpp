@@ -335,7 +335,7 @@ class CopyFromRun {
     const CachedNode& cached = metadata_cache::Node(node);
     Stream stream;
     stream.node = node;
-    stream.connection = &connection_pool::Acquire(cached, /*transactional=*/true);
+    stream.connection = &connection_pool::Acquire(cached, connection_pool::Access::kWriteInTransaction);
     return streams_.emplace(node, std::move(stream)).first->second;
   }
 
@@ -911,7 +911,7 @@ const char* const kSetOutputStyle =
 
 uint64 CopyShardToRemote(const CachedNode& node, const std::string& sql,
                          const std::optional<std::vector<std::optional<std::string>>>& style) {
-  return connection_pool::Run(node, /*transactional=*/false, [&](NodeConnection& connection) -> uint64 {
+  return connection_pool::Run(node, connection_pool::Access::kRead, [&](NodeConnection& connection) -> uint64 {
     if (style) connection.Query(kSetOutputStyle, *style);
     connection.SendQuery(sql, {});
     NodeConnection::Result started = connection.NextResult();

@@ -138,7 +138,11 @@ class Runner {
       RecordLocalPlan(sql, params);
       return 0;
     }
-    return connection_pool::Run(node, transactional, [&](NodeConnection& connection) -> uint64_t {
+    const connection_pool::Access access = transactional ? connection_pool::Access::kWriteInTransaction
+                                           : execution_.plan.command == CMD_SELECT && !execution_.plan.locks_rows
+                                               ? connection_pool::Access::kRead
+                                               : connection_pool::Access::kWrite;
+    return connection_pool::Run(node, access, [&](NodeConnection& connection) -> uint64_t {
       const RemoteParams remote = RemoteParamsOf(params, execution_.plan.params_used);
       if (task.prepared && !analyze) {
         const std::string name =
@@ -312,8 +316,8 @@ void DescribeWithoutRunning(RouterScanState* state, ExplainState* es) {
     PgCall([] { SPI_finish(); });
     return;
   }
-  const auto rows =
-      connection_pool::Run(*node, false, [&](NodeConnection& connection) { return connection.Query(explain); });
+  const auto rows = connection_pool::Run(*node, connection_pool::Access::kRead,
+                                         [&](NodeConnection& connection) { return connection.Query(explain); });
   for (const auto& row : rows) execution.remote_plan.push_back(row[0].value_or(""));
 }
 

@@ -97,7 +97,7 @@ void Fetch(ShardScanState* state) {
       if (node_id == local) continue;
       const CachedNode& node = metadata_cache::Node(node_id);
       const std::string sql = NodeSql(*table, shards, columns, execution.where);
-      NodeConnection& connection = connection_pool::Acquire(node, false);
+      NodeConnection& connection = connection_pool::Acquire(node, connection_pool::Access::kRead);
       sent.emplace_back(&node, &connection);
       connection.SendQuery(sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
     }

@@ -165,7 +165,7 @@ void CopyRowsToShard(const CachedNode& node, Oid relid, const TableName& table, 
     spi::Execute(("INSERT INTO " + target + " " + columns.column_list + " " + select).c_str());
     return;
   }
-  connection_pool::Run(node, /*transactional=*/true, [&](NodeConnection& connection) {
+  connection_pool::Run(node, connection_pool::Access::kWriteInTransaction, [&](NodeConnection& connection) {
     connection.SendQuery("COPY " + target + " " + columns.column_list + " FROM STDIN", {});
     NodeConnection::Result started = connection.NextResult();
     connection.ThrowIfError(started.get());

@@ -101,8 +101,9 @@ Datum ShardSizes(FunctionCallInfo fcinfo) {
         });
       } else {
         const CachedNode& node = metadata_cache::Node(node_id);
-        const auto result = connection_pool::Run(
-            node, false, [&](NodeConnection& connection) { return connection.Query(sql, {array}); });
+        const auto result = connection_pool::Run(node, connection_pool::Access::kRead, [&](NodeConnection& connection) {
+          return connection.Query(sql, {array});
+        });
         for (size_t r = 0; r < result.size() && r < sizes.size(); r++)
           if (result[r][0]) sizes[r] = std::stoll(*result[r][0]);
       }

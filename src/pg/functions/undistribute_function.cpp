@@ -55,7 +55,7 @@ void CopyRemoteShard(const CachedNode& node, const std::string& shard, const std
   });
   MemoryContext batch_context = PgCall(
       [] { return AllocSetContextCreate(CurrentMemoryContext, "phantomdb undistribute", ALLOCSET_DEFAULT_SIZES); });
-  connection_pool::Run(node, /*transactional=*/true, [&](NodeConnection& connection) {
+  connection_pool::Run(node, connection_pool::Access::kWriteInTransaction, [&](NodeConnection& connection) {
     const std::string select_list = columns.column_list.substr(1, columns.column_list.size() - 2);
     connection.Query("DECLARE phantom_undistribute NO SCROLL CURSOR FOR SELECT " + select_list + " FROM " + shard);
     for (;;) {

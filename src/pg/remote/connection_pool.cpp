@@ -29,8 +29,8 @@ struct Session {
 };
 
 std::map<metadata::NodeId, Session> sessions;
-uint64_t remote_statements = 0;          // statements sent inside remote transactions, this transaction
-std::vector<uint64_t> savepoint_marks;   // remote_statements at each open subtransaction's start
+uint64_t remote_writes = 0;              // writes sent inside remote transactions, this transaction
+std::vector<uint64_t> savepoint_marks;   // remote_writes at each open subtransaction's start
 std::optional<std::string> poisoned_by;  // the node whose work a ROLLBACK TO could not undo
 uint64_t next_statement_name = 1;
 
@@ -140,7 +140,7 @@ void RollbackRemote() noexcept {
 }
 
 void ResetTransactionState() {
-  remote_statements = 0;
+  remote_writes = 0;
   savepoint_marks.clear();
   poisoned_by.reset();
 }
@@ -176,14 +176,14 @@ void XactCallback(XactEvent event, void*) {
 void SubXactCallback(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
   switch (event) {
     case SUBXACT_EVENT_START_SUB:
-      savepoint_marks.push_back(remote_statements);
+      savepoint_marks.push_back(remote_writes);
       break;
     case SUBXACT_EVENT_COMMIT_SUB:
       if (!savepoint_marks.empty()) savepoint_marks.pop_back();
       break;
     case SUBXACT_EVENT_ABORT_SUB:
       if (!savepoint_marks.empty()) {
-        if (savepoint_marks.back() != remote_statements && !poisoned_by) {
+        if (savepoint_marks.back() != remote_writes && !poisoned_by) {
           for (auto& [node_id, session] : sessions) {
             if (session.in_transaction) {
               poisoned_by = session.address;
@@ -201,7 +201,8 @@ void SubXactCallback(SubXactEvent event, SubTransactionId, SubTransactionId, voi
 
 }  // namespace
 
-NodeConnection& Acquire(const CachedNode& node, bool transactional) {
+NodeConnection& Acquire(const CachedNode& node, Access access) {
+  const bool transactional = access == Access::kWriteInTransaction;
   ThrowIfPoisoned();
   Session& session = sessions[node.node_id];
   if (session.connection && session.connection->Broken()) Close(session);
@@ -226,7 +227,8 @@ NodeConnection& Acquire(const CachedNode& node, bool transactional) {
     }
     session.in_transaction = true;
   }
-  if (session.in_transaction) remote_statements++;
+  // Reads need no undoing: only writes make a ROLLBACK TO fatal.
+  if (session.in_transaction && access != Access::kRead) remote_writes++;
   return *session.connection;
 }
 

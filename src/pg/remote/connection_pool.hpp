@@ -11,6 +11,7 @@
 // node fails halfway; two-phase commit closes that gap (docs/distributed-tables.md).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -19,12 +20,20 @@
 
 namespace phantom::pg::connection_pool {
 
+// What a statement does on a node, which decides its remote transaction.
+enum class Access : uint8_t {
+  kRead,   // in a transaction block it joins the block's remote transaction
+  kWrite,  // the same, and a later ROLLBACK TO SAVEPOINT cannot undo it
+  // A write that must commit with the local transaction even outside a
+  // block: one statement writing on several nodes or copies, DDL.
+  kWriteInTransaction,
+};
+
 // The connection to node, with a remote transaction open when the local
-// transaction is a transaction block or `transactional` asks for one (work
-// on several nodes in one statement). Throws 08001 when the node cannot be
-// reached, and 25P02 when a ROLLBACK TO SAVEPOINT undid local work that
-// remote work of this transaction depends on.
-NodeConnection& Acquire(const CachedNode& node, bool transactional);
+// transaction is a transaction block or the access asks for one. Throws
+// 08001 when the node cannot be reached, and 25P02 after a ROLLBACK TO
+// SAVEPOINT undid local work while writes on a node could not be undone.
+NodeConnection& Acquire(const CachedNode& node, Access access);
 
 // Closes the connection to node, cancelling what runs on it; for a
 // connection that an error or interrupt left in the middle of a statement.
@@ -33,8 +42,8 @@ void Discard(metadata::NodeId node_id) noexcept;
 // Runs fn(connection) and discards the connection if fn throws, since a
 // statement may still be running on it.
 template <typename Fn>
-auto Run(const CachedNode& node, bool transactional, Fn&& fn) -> decltype(fn(std::declval<NodeConnection&>())) {
-  NodeConnection& connection = Acquire(node, transactional);
+auto Run(const CachedNode& node, Access access, Fn&& fn) -> decltype(fn(std::declval<NodeConnection&>())) {
+  NodeConnection& connection = Acquire(node, access);
   try {
     return fn(connection);
   } catch (...) {

@@ -108,7 +108,7 @@ void ExecuteOnNode(const CachedNode& node, const std::string& sql) {
   }
   // No deadline: building an index on a large shard takes what it takes;
   // cancel and statement_timeout still interrupt the wait.
-  connection_pool::Run(node, /*transactional=*/true, [&](NodeConnection& connection) {
+  connection_pool::Run(node, connection_pool::Access::kWriteInTransaction, [&](NodeConnection& connection) {
     connection.SendQuery(sql, {});
     connection.Drain();
   });
