@@ -153,9 +153,24 @@ SELECT a.aid, h.delta FROM accounts a JOIN history h ON h.aid = a.aid ORDER BY a
 SELECT aid FROM accounts WHERE aid = (SELECT max(aid) FROM accounts_local);
 SELECT l.aid FROM accounts_local l JOIN accounts a USING (aid) WHERE a.aid = 1;
 WITH x AS (SELECT * FROM accounts WHERE aid = 1) SELECT aid FROM x;
+-- UPDATE and DELETE of one distributed table run on every shard they
+-- touch (with subqueries over reference tables too).
+UPDATE accounts SET abalance = abalance + 1 WHERE bid = 1;
+UPDATE accounts_local SET abalance = abalance + 1 WHERE bid = 1;
+UPDATE accounts SET note = 'main branch' WHERE bid IN (SELECT bid FROM branches WHERE name = 'main');
+UPDATE accounts_local SET note = 'main branch' WHERE bid = 0;
+DELETE FROM accounts WHERE abalance > 1900;
+DELETE FROM accounts_local WHERE abalance > 1900;
+DELETE FROM accounts WHERE aid IN (3, 4, 5, 6) RETURNING aid;
+DELETE FROM accounts_local WHERE aid IN (3, 4, 5, 6);
+EXPLAIN (COSTS OFF) DELETE FROM accounts WHERE bid = 2;
+SELECT (SELECT count(*) FROM ((SELECT * FROM accounts EXCEPT ALL SELECT * FROM accounts_local)
+                              UNION ALL (SELECT * FROM accounts_local EXCEPT ALL SELECT * FROM accounts)) d) AS differing,
+       (SELECT count(*) FROM accounts) AS remaining;
+-- Still refused.
 INSERT INTO accounts SELECT * FROM accounts_local WHERE aid = 1;
-UPDATE accounts SET abalance = 0;
-DELETE FROM accounts WHERE bid = 1;
+UPDATE accounts a SET abalance = 0 FROM history h WHERE h.aid = a.aid AND h.delta > 0;
+UPDATE accounts SET note = 'x' WHERE aid IN (SELECT aid FROM history);
 UPDATE branches SET name = 'x' || random() WHERE bid = 1;
 
 DROP TABLE accounts, history, branches, accounts_local;

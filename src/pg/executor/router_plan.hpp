@@ -32,6 +32,9 @@ struct RouterPlan {
   std::vector<int> params_used;
   // SELECT ... FOR UPDATE/SHARE: run on this node as a read-write statement.
   bool locks_rows = false;
+  // UPDATE/DELETE of one distributed table: runs on every shard the pins
+  // name (every shard when there are none), not just one.
+  bool several_shards = false;
 };
 
 List* EncodeRouterPlan(const RouterPlan& plan);

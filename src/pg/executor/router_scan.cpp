@@ -60,6 +60,7 @@ struct RouterExecution {
   std::optional<RemoteRowReader> reader;
   bool done = false;
   // What EXPLAIN shows.
+  std::string explain_kind;  // empty: from the plan
   std::string explain_task;
   std::string explain_sql;
   std::vector<std::string> remote_plan;
@@ -253,10 +254,58 @@ const CachedNode& ReadNode(const RouterPlan& plan, int32_t shard_index, metadata
   return ReadPlacement(shard);
 }
 
+// An UPDATE or DELETE over several shards: each shard it touches, one
+// after another, every node in a remote transaction that commits with the
+// local one; RETURNING rows and counts add up.
+void RunOnShards(RouterScanState* state, const std::set<int32_t>& shards) {
+  RouterExecution& execution = *state->execution;
+  const RouterPlan& plan = execution.plan;
+  TablePtr target = TableById(plan.target_table);
+  Runner runner(state);
+  uint64_t count = 0;
+  std::set<metadata::NodeId> nodes;
+  for (int32_t shard_index : shards) {
+    const Task task = TemplateTask(plan, shard_index);
+    if (execution.explain_sql.empty()) execution.explain_sql = task.sql;
+    const metadata::ShardRecord& shard = ShardAt(*target, shard_index);
+    for (size_t i = 0; i < shard.placements.size(); i++) {
+      const uint64_t written = runner.Run(metadata_cache::Node(shard.placements[i]), task, i == 0, true);
+      if (i == 0) count += written;
+      nodes.insert(shard.placements[i]);
+    }
+  }
+  execution.explain_kind = "write on several shards";
+  execution.explain_task =
+      std::to_string(shards.size()) + " shard(s) on " + std::to_string(nodes.size()) + " node(s), one after another";
+  state->css.ss.ps.state->es_processed += count;
+}
+
+// The shards a several-shards write touches: every shard without pins.
+std::set<int32_t> ShardsToWrite(RouterScanState* state) {
+  RouterExecution& execution = *state->execution;
+  TablePtr target = TableById(execution.plan.target_table);
+  if (execution.plan.pins != NIL) return PinnedShards(execution, state->css.ss.ps.ps_ExprContext, *target);
+  std::set<int32_t> shards;
+  for (int32_t i = 0; i < static_cast<int32_t>(target->record.shards.size()); i++) shards.insert(i);
+  return shards;
+}
+
 void RunTemplate(RouterScanState* state) {
   RouterExecution& execution = *state->execution;
   const RouterPlan& plan = execution.plan;
-  const int32_t shard_index = ChooseShard(state);
+  int32_t shard_index = 0;
+  if (plan.several_shards) {
+    // A write whose pins name one shard takes the one-shard path: no
+    // remote transaction outside a transaction block, one round trip.
+    const std::set<int32_t> shards = ShardsToWrite(state);
+    if (shards.size() != 1) {
+      RunOnShards(state, shards);
+      return;
+    }
+    shard_index = *shards.begin();
+  } else {
+    shard_index = ChooseShard(state);
+  }
   const Task task = TemplateTask(plan, shard_index);
   execution.explain_sql = task.sql;
 
@@ -290,7 +339,18 @@ void DescribeWithoutRunning(RouterScanState* state, ExplainState* es) {
   const RouterPlan& plan = execution.plan;
   if (plan.command == CMD_INSERT) return;
   if (!plan.params_used.empty() && state->css.ss.ps.state->es_param_list_info == nullptr) return;
-  const int32_t shard_index = ChooseShard(state);
+  int32_t shard_index = 0;
+  if (plan.several_shards) {
+    const std::set<int32_t> shards = ShardsToWrite(state);
+    if (shards.size() != 1) {
+      execution.explain_kind = "write on several shards";
+      execution.explain_task = std::to_string(shards.size()) + " shard(s), one after another";
+      return;
+    }
+    shard_index = *shards.begin();
+  } else {
+    shard_index = ChooseShard(state);
+  }
   const Task task = TemplateTask(plan, shard_index);
   metadata::ShardId shard_id = 0;
   const CachedNode* node = nullptr;
@@ -545,16 +605,21 @@ void ExplainRouterScan(CustomScanState* node, List* ancestors, ExplainState* es)
   GuardHook([&] {
     auto* state = reinterpret_cast<RouterScanState*>(node);
     RouterExecution& execution = *state->execution;
-    const char* kind = execution.plan.anchor_table != 0 ? "router (one shard)" : "reference tables";
-    PgCall([&] { ExplainPropertyText("Distribution", kind, es); });
     if (execution.explain_task.empty() && !es->analyze) DescribeWithoutRunning(state, es);
+    const bool undecided = execution.explain_task.empty();
+    const std::string kind = !execution.explain_kind.empty()              ? execution.explain_kind
+                             : execution.plan.several_shards && undecided ? "write on several shards"
+                             : execution.plan.anchor_table != 0           ? "router (one shard)"
+                                                                          : "reference tables";
+    PgCall([&] { ExplainPropertyText("Distribution", kind.c_str(), es); });
     if (!execution.explain_task.empty()) {
       PgCall([&] {
         ExplainPropertyText("Task", execution.explain_task.c_str(), es);
-        ExplainPropertyText("Remote SQL", execution.explain_sql.c_str(), es);
+        if (!execution.explain_sql.empty()) ExplainPropertyText("Remote SQL", execution.explain_sql.c_str(), es);
       });
     } else {
-      PgCall([&] { ExplainPropertyText("Task", "shard chosen at execution", es); });
+      const char* when = execution.plan.several_shards ? "shards chosen at execution" : "shard chosen at execution";
+      PgCall([&] { ExplainPropertyText("Task", when, es); });
     }
     if (!execution.remote_plan.empty()) {
       PgCall([&] {

@@ -144,8 +144,9 @@ class PinAnalysis {
 
   bool Empty() const { return hash_.empty(); }
 
-  // Finds the pins; throws when a hash table is left unpinned.
-  List* Analyze() {
+  // Finds the pins; throws when a hash table is left unpinned, unless
+  // every_shard_ok (then an unpinned table means every shard: NIL).
+  List* Analyze(bool every_shard_ok) {
     std::vector<Node*> conjuncts;
     std::vector<std::pair<std::vector<Node*>, std::set<Index>>> left_joins;  // ON quals, nullable side
     CollectJoinTree(reinterpret_cast<Node*>(query_->jointree), conjuncts, left_joins);
@@ -169,6 +170,7 @@ class PinAnalysis {
       }
     }
     for (const auto& [rtindex, table] : hash_) {
+      if (!Pinned(rtindex) && every_shard_ok) return NIL;
       if (!Pinned(rtindex)) {
         const std::string name = table->record.table_name;
         // A SELECT never shows this: it goes to the general fallback.
@@ -477,9 +479,13 @@ PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bou
           NotSupported("joining distributed tables \"" + pins.Anchor()->record.table_name + "\" and \"" +
                        table->record.table_name + "\", which are not colocated");
       }
-      plan.pins = pins.Analyze();
+      // UPDATE and DELETE of one distributed table (reference tables
+      // aside) run on each shard they touch: every shard, or those the
+      // pins name.
+      plan.several_shards = target && !target->IsReference() && pins.HashTables().size() == 1;
+      plan.pins = pins.Analyze(plan.several_shards);
       plan.anchor_table = pins.Anchor()->record.table_id;
-      CheckConstantPins(plan.pins, *pins.Anchor());
+      if (!plan.several_shards) CheckConstantPins(plan.pins, *pins.Anchor());
     }
     if (target && target->IsReference() && !pins.Empty())
       NotSupported("writing reference table \"" + target->record.table_name + "\" from distributed tables");
