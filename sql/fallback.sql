@@ -73,6 +73,9 @@ SELECT same_rows('SELECT id, customer, rank() OVER (PARTITION BY customer ORDER 
 SELECT same_rows('SELECT c.id, x.top FROM customers c, LATERAL (SELECT max(amount) AS top FROM orders o WHERE o.customer = c.id) x');
 SELECT same_rows('WITH RECURSIVE chain(n) AS (SELECT min(id) FROM orders UNION ALL SELECT n + 1 FROM chain WHERE n < 20) SELECT * FROM chain');
 SELECT same_rows('SELECT * FROM (SELECT id, amount FROM orders WHERE id = 42) s');
+-- Constants on the distribution column leave only their shards to read.
+SELECT same_rows('SELECT o.id, c.region FROM orders o JOIN customers c ON c.id = o.customer WHERE o.id IN (5, 6, 7)');
+SELECT same_rows('SELECT count(*) FROM orders WHERE id = 5 AND id = 6');
 
 -- Parameters of prepared statements reach the nodes with the filters.
 SET search_path = dist, public;
@@ -93,6 +96,7 @@ SELECT count(*) FROM dist.orders;
 -- EXPLAIN names the fallback and what each node is asked.
 EXPLAIN (COSTS OFF) SELECT customer, count(*) FROM dist.orders WHERE amount > 50 GROUP BY customer;
 EXPLAIN (COSTS OFF) SELECT * FROM dist.orders o JOIN dist.customers c ON c.id = o.customer WHERE o.note LIKE 'n9%';
+EXPLAIN (COSTS OFF) SELECT * FROM dist.orders o JOIN dist.customers c ON c.id = o.customer WHERE o.id IN (5, 6, 7);
 
 -- Still refused: row locks over several shards.
 SELECT * FROM dist.orders WHERE amount > 99 FOR UPDATE;

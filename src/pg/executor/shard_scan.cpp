@@ -2,6 +2,7 @@
 #include "pg/executor/shard_scan.hpp"
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,19 +32,21 @@ struct ShardScanExecution {
   metadata::TableId table_id = 0;
   std::string where;
   std::vector<int> params;
+  std::optional<std::set<int32_t>> shards;  // the shard indexes to read; nullopt: all
   StoredRows rows;
   bool fetched = false;
 };
 
 using ShardScanState = ScanStateWith<ShardScanExecution>;
 
-// Every shard of the table, grouped by the node each is read on (this
-// node's copy when it has one).
-std::map<metadata::NodeId, std::vector<const metadata::ShardRecord*>> ShardsByNode(const DistributedTable& table) {
+// The shards of the table to read (all, or those in `only`), grouped by
+// the node each is read on (this node's copy when it has one).
+std::map<metadata::NodeId, std::vector<const metadata::ShardRecord*>> ShardsByNode(
+    const DistributedTable& table, const std::optional<std::set<int32_t>>& only) {
   const metadata::NodeId local = metadata_cache::LocalNodeId();
   std::map<metadata::NodeId, std::vector<const metadata::ShardRecord*>> by_node;
   for (const metadata::ShardRecord& shard : table.record.shards) {
-    if (shard.placements.empty()) continue;
+    if (shard.placements.empty() || (only && only->count(shard.shard_index) == 0)) continue;
     metadata::NodeId node = shard.placements.front();
     for (metadata::NodeId placement : shard.placements)
       if (placement == local) node = local;
@@ -84,7 +87,7 @@ void Fetch(ShardScanState* state) {
     map.push_back(a);
   }
   if (columns.empty()) columns = "NULL";  // a table without columns still has rows
-  const auto by_node = ShardsByNode(*table);
+  const auto by_node = ShardsByNode(*table, execution.shards);
   ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
   const metadata::NodeId local = metadata_cache::LocalNodeId();
 
@@ -171,11 +174,14 @@ void ExplainShardScan(CustomScanState* node, List* ancestors, ExplainState* es) 
     auto* state = reinterpret_cast<ShardScanState*>(node);
     ShardScanExecution& execution = *state->execution;
     auto table = metadata_cache::ByTableId(execution.table_id);
-    const size_t shards = table ? table->record.shards.size() : 0;
-    const size_t nodes = table ? ShardsByNode(*table).size() : 0;
-    const std::string tasks = std::to_string(shards) + " shard(s) on " + std::to_string(nodes) + " node(s)";
+    const size_t all = table ? table->record.shards.size() : 0;
+    const size_t shards = execution.shards ? execution.shards->size() : all;
+    const size_t nodes = table ? ShardsByNode(*table, execution.shards).size() : 0;
+    const std::string tasks =
+        (shards == all ? std::to_string(shards) : std::to_string(shards) + " of " + std::to_string(all)) +
+        " shard(s) on " + std::to_string(nodes) + " node(s)";
     PgCall([&] {
-      ExplainPropertyText("Distribution", "fetch rows of every shard, combine here (general fallback)", es);
+      ExplainPropertyText("Distribution", "read the shards, combine here (general fallback)", es);
       ExplainPropertyText("Tasks", tasks.c_str(), es);
       ExplainPropertyText("Pushed-down filter", execution.where.empty() ? "none" : execution.where.c_str(), es);
     });
@@ -199,6 +205,10 @@ Node* CreateShardScanState(CustomScan* scan) {
     state->execution->where = strVal(lsecond(encoded));
     ListCell* cell = nullptr;
     foreach (cell, static_cast<List*>(lthird(encoded))) state->execution->params.push_back(lfirst_int(cell));
+    if (intVal(lfourth(encoded)) != 0) {
+      state->execution->shards.emplace();
+      foreach (cell, static_cast<List*>(list_nth(encoded, 4))) state->execution->shards->insert(lfirst_int(cell));
+    }
     return reinterpret_cast<Node*>(state);
   });
 }
@@ -210,12 +220,16 @@ const CustomScanMethods ShardScanMethods = {
     .CreateCustomScanState = CreateShardScanState,
 };
 
-List* EncodeShardScan(int64_t table_id, const std::string& where, const std::vector<int>& params) {
+List* EncodeShardScan(int64_t table_id, const std::string& where, const std::vector<int>& params,
+                      const std::optional<std::set<int32_t>>& shards) {
   return PgCall([&] {
     List* param_list = NIL;
     for (int param : params) param_list = lappend_int(param_list, param);
-    return list_make3(makeString(pstrdup(std::to_string(table_id).c_str())), makeString(pstrdup(where.c_str())),
-                      param_list);
+    List* shard_list = NIL;
+    if (shards)
+      for (int32_t shard : *shards) shard_list = lappend_int(shard_list, shard);
+    return list_make5(makeString(pstrdup(std::to_string(table_id).c_str())), makeString(pstrdup(where.c_str())),
+                      param_list, makeInteger(shards ? 1 : 0), shard_list);
   });
 }
 

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,8 +22,11 @@ extern const CustomScanMethods ShardScanMethods;
 
 // custom_private of a shard scan: table id (as a string node), the
 // pushed-down WHERE text ("" for none) with the table's name as column
-// qualifier, and the parameter numbers that text uses.
-List* EncodeShardScan(int64_t table_id, const std::string& where, const std::vector<int>& params);
+// qualifier, the parameter numbers that text uses, and the shard indexes
+// to read (nullopt: every shard) when the filters pin the distribution
+// column to constants.
+List* EncodeShardScan(int64_t table_id, const std::string& where, const std::vector<int>& params,
+                      const std::optional<std::set<int32_t>>& shards);
 
 // From _PG_init.
 void RegisterShardScan();

@@ -116,22 +116,6 @@ Node* StripRelabel(Node* node) {
   return node;
 }
 
-bool IsIntegerType(Oid type) { return type == INT2OID || type == INT4OID || type == INT8OID; }
-
-// Whether `column = value` under opno holds only for values with the
-// column's hash: the type's own equality, or integer equality across widths
-// (integers of every width share one canonical form).
-bool IsDistributionEquality(Oid opno, Oid column_type, Oid value_type) {
-  return PgCall([&] {
-    TypeCacheEntry* entry = lookup_type_cache(column_type, TYPECACHE_EQ_OPR);
-    if (entry->eq_opr == opno) return true;
-    const Oid column_base = getBaseType(column_type);
-    const Oid value_base = getBaseType(value_type);
-    return IsIntegerType(column_base) && IsIntegerType(value_base) &&
-           get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID) == BTEqualStrategyNumber;
-  });
-}
-
 class PinAnalysis {
  public:
   PinAnalysis(Query* query, const std::vector<std::pair<Index, TablePtr>>& tables) : query_(query) {

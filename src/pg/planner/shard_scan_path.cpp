@@ -1,6 +1,7 @@
 // The general fallback planner; see shard_scan_path.hpp.
 #include "pg/planner/shard_scan_path.hpp"
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "pg/executor/shard_scan.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/sharding/distribution_value.hpp"
 #include "pg/sql_text.hpp"
 
 extern "C" {
@@ -99,6 +101,57 @@ bool CollectParams(Node* node, void* context) {
   return expression_tree_walker(node, Walker(CollectParams), context);
 }
 
+// The shards a table's filters leave, when one pins its distribution column
+// to constants (`column = c`, `column IN (...)`); the planner has folded
+// constants already. Several such filters intersect. nullopt: all shards.
+std::optional<std::set<int32_t>> PrunedShards(List* clauses, Index relid, const DistributedTable& table) {
+  if (table.IsReference()) return std::nullopt;
+  const auto shard_count = static_cast<int32_t>(table.record.shards.size());
+  auto is_key = [&](Node* node) {
+    while (node != nullptr && IsA(node, RelabelType))
+      node = reinterpret_cast<Node*>(reinterpret_cast<RelabelType*>(node)->arg);
+    if (node == nullptr || !IsA(node, Var)) return false;
+    auto* var = reinterpret_cast<Var*>(node);
+    return var->varno == static_cast<int>(relid) && var->varlevelsup == 0 && var->varattno == table.distribution_attno;
+  };
+  std::optional<std::set<int32_t>> result;
+  ListCell* cell = nullptr;
+  foreach (cell, clauses) {
+    Node* clause = reinterpret_cast<Node*>(static_cast<RestrictInfo*>(lfirst(cell))->clause);
+    std::set<int32_t> shards;
+    Const* value = nullptr;
+    if (IsA(clause, OpExpr) && list_length(reinterpret_cast<OpExpr*>(clause)->args) == 2) {
+      auto* op = reinterpret_cast<OpExpr*>(clause);
+      Node* left = static_cast<Node*>(linitial(op->args));
+      Node* right = static_cast<Node*>(lsecond(op->args));
+      Node* other = is_key(left) ? right : is_key(right) ? left : nullptr;
+      if (other == nullptr || !IsA(other, Const)) continue;
+      value = reinterpret_cast<Const*>(other);
+      if (!IsDistributionEquality(op->opno, table.distribution_type, value->consttype)) continue;
+    } else if (IsA(clause, ScalarArrayOpExpr)) {
+      auto* op = reinterpret_cast<ScalarArrayOpExpr*>(clause);
+      Node* array = static_cast<Node*>(lsecond(op->args));
+      if (!op->useOr || !is_key(static_cast<Node*>(linitial(op->args))) || !IsA(array, Const)) continue;
+      value = reinterpret_cast<Const*>(array);
+      const Oid element = PgCall([&] { return get_element_type(value->consttype); });
+      if (!IsDistributionEquality(op->opno, table.distribution_type, element)) continue;
+    } else {
+      continue;
+    }
+    // NULL matches nothing: no shard.
+    if (!value->constisnull) AddShardsOfPin(value->constvalue, value->consttype, shard_count, shards);
+    if (!result) {
+      result = shards;
+    } else {
+      std::set<int32_t> both;
+      for (int32_t shard : shards)
+        if (result->count(shard) > 0) both.insert(shard);
+      result = both;
+    }
+  }
+  return result;
+}
+
 Plan* PlanShardScan(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, List* tlist, List* clauses,
                     List* custom_plans) {
   return GuardHook([&]() -> Plan* {
@@ -138,7 +191,8 @@ Plan* PlanShardScan(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, L
     scan->scan.plan.qual = PgCall([&] { return extract_actual_clauses(clauses, false); });
     scan->methods = &ShardScanMethods;
     scan->custom_private =
-        EncodeShardScan(table->record.table_id, where, std::vector<int>(params.begin(), params.end()));
+        EncodeShardScan(table->record.table_id, where, std::vector<int>(params.begin(), params.end()),
+                        PrunedShards(clauses, rel->relid, *table));
     return &scan->scan.plan;
   });
 }

@@ -10,13 +10,16 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "access/stratnum.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 #include "utils/uuid.h"
 }
 
@@ -128,6 +131,16 @@ int32_t DistributionHashOf(Datum value, Oid type) {
   if (IsEnum(base)) return DistributionHash(CanonicalText(OutputText(F_ENUM_OUT, value)));
   const char* name = PgCall([&] { return format_type_be(type); });
   throw Error(sqlstate::kFeatureNotSupported, std::string("cannot hash a distribution value of type ") + name);
+}
+
+bool IsDistributionEquality(Oid opno, Oid column_type, Oid value_type) {
+  auto is_integer = [](Oid type) { return type == INT2OID || type == INT4OID || type == INT8OID; };
+  return PgCall([&] {
+    TypeCacheEntry* entry = lookup_type_cache(column_type, TYPECACHE_EQ_OPR);
+    if (entry->eq_opr == opno) return true;
+    return is_integer(getBaseType(column_type)) && is_integer(getBaseType(value_type)) &&
+           get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID) == BTEqualStrategyNumber;
+  });
 }
 
 void AddShardsOfPin(Datum value, Oid type, int32_t shard_count, std::set<int32_t>& shards) {

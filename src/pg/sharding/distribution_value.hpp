@@ -19,6 +19,11 @@ void CheckDistributionType(Oid type, Oid collation, const std::string& column);
 // or a domain over one, or another integer type when the column is an integer).
 int32_t DistributionHashOf(Datum value, Oid type);
 
+// Whether `column = value` under opno holds only for values with the
+// column's hash: the type's own equality, or integer equality across widths
+// (integers of every width share one canonical form).
+bool IsDistributionEquality(Oid opno, Oid column_type, Oid value_type);
+
 // Adds to `shards` the index (of shard_count) of the shard holding value;
 // for an array (an IN list), of every non-null element.
 void AddShardsOfPin(Datum value, Oid type, int32_t shard_count, std::set<int32_t>& shards);
