@@ -75,6 +75,11 @@ INSERT INTO accounts_local (aid, bid) VALUES (2001, 1), (2002, 1);
 PREPARE several(bigint[]) AS SELECT aid FROM accounts WHERE aid = ANY ($1);
 EXECUTE several(ARRAY[17]);
 EXECUTE several(ARRAY[17, 18, 19, 20, 21, 22, 23]);
+-- With ORDER BY the rows cannot simply follow each other: the statement
+-- takes the general fallback, which sorts them here.
+PREPARE several_sorted(bigint[]) AS SELECT aid FROM accounts WHERE aid = ANY ($1) ORDER BY aid DESC;
+EXECUTE several_sorted(ARRAY[17, 18, 19, 20, 21, 22, 23]);
+EXPLAIN (COSTS OFF) EXECUTE several_sorted(ARRAY[17, 18]);
 RESET plan_cache_mode;
 
 -- A transaction reads its own writes on every node and rolls back everywhere.

@@ -1,6 +1,6 @@
 // custom_private encoding of a RouterPlan; see router_plan.hpp. The layout is
 // a list: command, anchor, target, pins, pieces, table ids, insert query,
-// parameters, locks_rows, several_shards. Table ids travel as strings (Integer nodes hold only int).
+// parameters, locks_rows, several_shards, concatenable. Table ids travel as strings (Integer nodes hold only int).
 #include "pg/executor/router_plan.hpp"
 
 #include <string>
@@ -35,6 +35,7 @@ List* EncodeRouterPlan(const RouterPlan& plan) {
     encoded = lappend(encoded, params);
     encoded = lappend(encoded, makeInteger(plan.locks_rows ? 1 : 0));
     encoded = lappend(encoded, makeInteger(plan.several_shards ? 1 : 0));
+    encoded = lappend(encoded, makeInteger(plan.concatenable ? 1 : 0));
     return encoded;
   });
 }
@@ -53,6 +54,7 @@ RouterPlan DecodeRouterPlan(List* custom_private) {
   foreach (cell, static_cast<List*>(list_nth(custom_private, 7))) plan.params_used.push_back(lfirst_int(cell));
   plan.locks_rows = intVal(list_nth(custom_private, 8)) != 0;
   plan.several_shards = intVal(list_nth(custom_private, 9)) != 0;
+  plan.concatenable = intVal(list_nth(custom_private, 10)) != 0;
   return plan;
 }
 

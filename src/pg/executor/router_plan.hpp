@@ -35,6 +35,10 @@ struct RouterPlan {
   // UPDATE/DELETE of one distributed table: runs on every shard the pins
   // name (every shard when there are none), not just one.
   bool several_shards = false;
+  // A SELECT whose rows from several shards may simply be concatenated (no
+  // aggregate, grouping, DISTINCT, ordering, LIMIT, window or set operation):
+  // parameters that turn out to name several shards run on each of them.
+  bool concatenable = false;
 };
 
 List* EncodeRouterPlan(const RouterPlan& plan);

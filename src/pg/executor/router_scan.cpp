@@ -303,6 +303,23 @@ void RunTemplate(RouterScanState* state) {
       return;
     }
     shard_index = *shards.begin();
+  } else if (plan.concatenable && plan.anchor_table != 0) {
+    // Parameters may name several shards; rows of each simply follow.
+    TablePtr anchor = TableById(plan.anchor_table);
+    const std::set<int32_t> shards = PinnedShards(execution, state->css.ss.ps.ps_ExprContext, *anchor);
+    if (shards.size() > 1) {
+      Runner runner(state);
+      for (int32_t index : shards) {
+        const Task task = TemplateTask(plan, index);
+        if (execution.explain_sql.empty()) execution.explain_sql = task.sql;
+        metadata::ShardId shard_id = 0;
+        runner.Run(ReadNode(plan, index, &shard_id), task, true, false);
+      }
+      execution.explain_kind = "router (several shards, rows concatenated)";
+      execution.explain_task = std::to_string(shards.size()) + " shard(s), one after another";
+      return;
+    }
+    shard_index = shards.empty() ? 0 : *shards.begin();
   } else {
     shard_index = ChooseShard(state);
   }

@@ -486,6 +486,23 @@ PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bou
   PgCall([&] { query_tree_walker(parse, Walker(CollectParams), &params, 0); });
   plan.params_used.assign(params.begin(), params.end());
   plan.locks_rows = parse->rowMarks != NIL;
+  plan.concatenable = parse->commandType == CMD_SELECT && !parse->hasAggs && parse->groupClause == NIL &&
+                      parse->groupingSets == NIL && parse->havingQual == nullptr && parse->distinctClause == NIL &&
+                      parse->sortClause == NIL && parse->limitCount == nullptr && parse->limitOffset == nullptr &&
+                      !parse->hasWindowFuncs && !parse->hasTargetSRFs && parse->setOperations == nullptr &&
+                      parse->rowMarks == NIL;
+  // A list whose values are known only at execution (= ANY($1)) may name
+  // several shards; a SELECT whose rows cannot simply be concatenated then
+  // takes the general fallback rather than fail at execution.
+  if (parse->commandType == CMD_SELECT && !plan.concatenable) {
+    ListCell* pin_cell = nullptr;
+    foreach (pin_cell, plan.pins) {
+      Node* pin = static_cast<Node*>(lfirst(pin_cell));
+      const bool list = PgCall([&] { return OidIsValid(get_element_type(exprType(pin))); });
+      if (list && !IsA(StripRelabel(pin), Const))
+        NotSupported("a query over a list of distribution values known only at execution");
+    }
+  }
   (void)bound_params;
   return BuildPlannedStmt(parse, plan, scan);
 }
