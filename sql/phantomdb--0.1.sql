@@ -171,6 +171,12 @@ CREATE FUNCTION phantomdb.distribution_hash(value anyelement) RETURNS integer
 COMMENT ON FUNCTION phantomdb.distribution_hash(anyelement) IS
   'the point of the hash space a distribution value maps to (docs/distributed-tables.md)';
 
+-- The shells another node creates here carry this statement trigger: until
+-- the metadata reaches every node, writes into them would land outside the
+-- distributed table (src/pg/metadata/member_shells.cpp).
+CREATE FUNCTION phantomdb.shell_guard() RETURNS trigger
+  LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_shell_guard';
+
 CREATE FUNCTION phantom_create_distributed_table("table" regclass, distribution_column text,
                                                  shard_count integer DEFAULT NULL,
                                                  colocate_with text DEFAULT 'default',
@@ -242,5 +248,5 @@ REVOKE ALL ON FUNCTION phantom_create_distributed_table(regclass, text, integer,
 GRANT EXECUTE ON FUNCTION phantom_create_distributed_table(regclass, text, integer, text, integer),
   phantom_create_reference_table(regclass), phantom_undistribute_table(regclass) TO phantom_admin;
 GRANT USAGE ON SCHEMA phantomdb TO phantom_admin;
-GRANT EXECUTE ON FUNCTION phantomdb.distribution_hash(anyelement) TO phantom_admin;
+GRANT EXECUTE ON FUNCTION phantomdb.distribution_hash(anyelement), phantomdb.shell_guard() TO phantom_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA phantomdb TO phantom_admin;

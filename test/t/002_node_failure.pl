@@ -55,6 +55,16 @@ $node1->safe_psql('postgres', "SELECT phantom_create_distributed_table('items', 
 is($node1->safe_psql('postgres', "SELECT pg_relation_size('items')"), '0', 'after the retry the rows moved out of the local table');
 is($node1->safe_psql('postgres', 'SELECT name FROM items WHERE id = 42'), '42', 'and are read from their shard');
 
+# Until the metadata reaches every node, the other nodes refuse their empty
+# shell instead of reading or writing it.
+for my $sql ('SELECT count(*) FROM items', "INSERT INTO items VALUES (1, 'x')")
+{
+	my ($rc, $out, $err) = $node2->psql('postgres', $sql);
+	isnt($rc, 0, "a member refuses: $sql");
+	like($err, qr/table "items" is a distributed table administered from node 127\.0\.0\.1:${\$node1->port}/,
+		'and names the node to use');
+}
+
 # A key whose shard is on node2, and one whose shard is on node3.
 sub key_on
 {

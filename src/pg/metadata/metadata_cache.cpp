@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/common/error.hpp"
+#include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/spi_catalog_store.hpp"
 #include "pg/spi.hpp"
@@ -35,6 +36,8 @@ struct Cache {
   std::unordered_map<Oid, std::shared_ptr<const DistributedTable>> by_relid;
   std::map<metadata::NodeId, CachedNode> nodes;
   metadata::NodeId local_node_id = 0;
+  bool member = false;
+  std::string coordinator;
 };
 
 Cache cache;
@@ -80,7 +83,11 @@ void Load() {
   SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_context | SECURITY_LOCAL_USERID_CHANGE);
   spi::WithSpi([&] {
     SpiCatalogStore store;
-    if (auto cluster = store.GetCluster()) fresh.local_node_id = cluster->local_node_id;
+    if (auto cluster = store.GetCluster()) {
+      fresh.local_node_id = cluster->local_node_id;
+      fresh.member = cluster->local_node_id == 0;
+      fresh.coordinator = metadata::NodeAddress(cluster->coordinator_host, cluster->coordinator_port);
+    }
     for (metadata::NodeRecord& node : store.ListNodes())
       fresh.nodes[node.node_id] = CachedNode{node.node_id, node.name, node.host, node.port, node.state};
     tables = store.ListTables();
@@ -169,6 +176,16 @@ const CachedNode& Node(metadata::NodeId node_id) {
 metadata::NodeId LocalNodeId() {
   EnsureLoaded();
   return cache.local_node_id;
+}
+
+bool IsMember() {
+  EnsureLoaded();
+  return cache.member;
+}
+
+std::string CoordinatorAddress() {
+  EnsureLoaded();
+  return cache.coordinator;
 }
 
 void InvalidateAll() {

@@ -60,6 +60,10 @@ std::vector<std::shared_ptr<const DistributedTable>> AllTables();
 const CachedNode& Node(metadata::NodeId node_id);
 // This node's id in the cluster; 0 when it does not administer one.
 metadata::NodeId LocalNodeId();
+// Whether this node is a member of a cluster another node administers.
+bool IsMember();
+// host:port of the node that administers the cluster ("" without one).
+std::string CoordinatorAddress();
 
 // Called after this backend applied a metadata command: every backend,
 // this one included, reloads on its next lookup.

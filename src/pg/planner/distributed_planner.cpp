@@ -3,6 +3,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/metadata/member_shells.hpp"
 #include "pg/planner/router_planner.hpp"
 #include "pg/planner/shard_scan_path.hpp"
 #include "core/common/error.hpp"
@@ -43,7 +44,10 @@ PlannedStmt* Planner(Query* parse, const char* query_string, int cursor_options,
     metadata_cache::EnsureLoaded();
     const bool distributed =
         PgCall([&] { return query_tree_walker(parse, Walker(FindDistributed), nullptr, QTW_EXAMINE_RTES_BEFORE); });
-    if (!distributed) return StandardPlanner(parse, query_string, cursor_options, bound_params);
+    if (!distributed) {
+      RefuseMemberShells(parse);
+      return StandardPlanner(parse, query_string, cursor_options, bound_params);
+    }
     if (parse->commandType != CMD_SELECT) return PlanRouterQuery(parse, cursor_options, bound_params);
     // A SELECT the router cannot run on one shard still runs: through the
     // general fallback, which reads the shards and computes the rest here.
