@@ -146,6 +146,9 @@ SELECT count(*) FROM customers;
 SELECT phantom_create_reference_table('customers');
 SELECT phantom_create_reference_table('child');
 
+-- A node holding shards cannot be removed.
+SELECT phantom_remove_node('node2');
+SELECT count(*) AS nodes FROM phantom_nodes;
 DROP FUNCTION differing_keys(regclass, regclass, text, bigint[]);
 -- Leave the peers as they were: dropping distributed tables drops their
 -- shards, and nodes without placements can be removed.

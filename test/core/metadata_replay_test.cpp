@@ -184,7 +184,7 @@ class Simulation {
     for (const NodeRecord& node : leader_.nodes) address_is_a_name = address_is_a_name || node.name == address;
     const std::string ref = (random_() % 2 || address_is_a_name) ? target.name : address;
 
-    const RemoveNode command = DecideRemoveNode(*leader_.cluster, leader_.nodes, ref);
+    const RemoveNode command = DecideRemoveNode(*leader_.cluster, leader_.nodes, {}, ref);
     EXPECT_EQ(command.node_id, target.node_id) << ref;
     log_.Append(command, {&leader_, &follower_});
     removed_++;
@@ -200,7 +200,7 @@ class Simulation {
     const InMemoryCatalog before = leader_;
     const std::string self = leader_.nodes.front().name;
     try {
-      DecideRemoveNode(*leader_.cluster, leader_.nodes, self);
+      DecideRemoveNode(*leader_.cluster, leader_.nodes, {}, self);
       ADD_FAILURE() << "removed the coordinator";
     } catch (const Error& error) {
       EXPECT_EQ(error.Sqlstate(), "55000");
@@ -208,7 +208,7 @@ class Simulation {
                                      (leader_.nodes.size() == 1 ? "it is the last node of the cluster"
                                                                 : "it holds the cluster metadata"));
     }
-    EXPECT_THROW(DecideRemoveNode(*leader_.cluster, leader_.nodes, "nowhere:1"), Error);
+    EXPECT_THROW(DecideRemoveNode(*leader_.cluster, leader_.nodes, {}, "nowhere:1"), Error);
     EXPECT_EQ(leader_, before);
     refused_++;
   }

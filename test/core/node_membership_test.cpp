@@ -1,6 +1,7 @@
 #include "core/metadata/node_membership.hpp"
 
 #include <gtest/gtest.h>
+#include <cstdint>
 
 #include <string>
 #include <vector>
@@ -60,7 +61,9 @@ class MembershipTest : public ::testing::Test {
     return std::get<AddNode>(command).node;
   }
 
-  void Remove(const std::string& node_ref) { ApplyCommand(catalog_, DecideRemoveNode(Cluster(), Nodes(), node_ref)); }
+  void Remove(const std::string& node_ref) {
+    ApplyCommand(catalog_, DecideRemoveNode(Cluster(), Nodes(), {}, node_ref));
+  }
 
   InMemoryCatalog catalog_;
 };
@@ -379,11 +382,11 @@ TEST_F(MembershipTest, RemoveNodeByNameOrAddress) {
   AddNodeRequest named = Request("c");
   named.name = "gamma";
   Add(named);
-  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), "gamma").node_id, 3);
-  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), "c:5432").node_id, 3);
-  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), "b:5432").node_id, 2);
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {}, "gamma").node_id, 3);
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {}, "c:5432").node_id, 3);
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {}, "b:5432").node_id, 2);
   Add(Request("::1", 5433));
-  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), "[::1]:5433").node_id, 4);
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {}, "[::1]:5433").node_id, 4);
 }
 
 TEST_F(MembershipTest, RemoveNodePrefersANameOverAnAddress) {
@@ -393,15 +396,42 @@ TEST_F(MembershipTest, RemoveNodePrefersANameOverAnAddress) {
   AddNodeRequest delta = Request("d");
   delta.name = "delta";
   Add(delta);  // node 4, at d:5432
-  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), "d:5432").node_id, 3);
-  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), "delta").node_id, 4);
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {}, "d:5432").node_id, 3);
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {}, "delta").node_id, 4);
 }
 
 TEST_F(MembershipTest, RemoveNodeRejectsAnUnknownNode) {
   for (const char* ref : {"c:5432", "b", "b:5433", "B:5432", ""})
-    ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), ref); },
+    ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), {}, ref); },
                 {"42704", std::string("node \"") + ref + "\" does not exist", "",
                  "SELECT node_name, host, port FROM phantom_nodes lists the nodes."});
+}
+
+TEST_F(MembershipTest, RemoveNodeRefusesANodeHoldingShardPlacements) {
+  Add(Request("c"));  // node 3
+  TableRecord orders;
+  orders.table_id = 1;
+  orders.table_name = "orders";
+  orders.shards = {ShardRecord{10, 0, INT32_MIN, -1, {2, 3}}, ShardRecord{11, 1, 0, INT32_MAX, {2}}};
+  TableRecord lines = orders;
+  lines.table_id = 2;
+  lines.shards = {ShardRecord{12, 0, INT32_MIN, INT32_MAX, {1}}};
+  ExpectError(
+      [&] {
+        DecideRemoveNode(Cluster(), Nodes(), {orders, lines}, "b:5432");
+      },
+      {"55000", "cannot remove node \"b:5432\": it holds 2 shard placement(s) of 1 table(s)", "",
+       "Drop or undistribute those tables first; moving shards off a node is not available yet."});
+  ExpectError(
+      [&] {
+        DecideRemoveNode(Cluster(), Nodes(), {orders, lines}, "c:5432");
+      },
+      {"55000", "cannot remove node \"c:5432\": it holds 1 shard placement(s) of 1 table(s)", "",
+       "Drop or undistribute those tables first; moving shards off a node is not available yet."});
+  // A node without placements goes.
+  lines.shards = {ShardRecord{12, 0, INT32_MIN, INT32_MAX, {1}}};
+  orders.shards = {ShardRecord{10, 0, INT32_MIN, INT32_MAX, {2}}};
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {orders, lines}, "c:5432").node_id, 3);
 }
 
 TEST_F(MembershipTest, RemoveNodeRejectsTheCoordinatorWhileOthersRemain) {
@@ -409,15 +439,15 @@ TEST_F(MembershipTest, RemoveNodeRejectsTheCoordinatorWhileOthersRemain) {
       "55000", "cannot remove node \"a:5432\": it holds the cluster metadata",
       "Until metadata is replicated, the node where the cluster was first used administers it.",
       "Remove the other nodes first."};
-  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), "a:5432"); }, expected);
+  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), {}, "a:5432"); }, expected);
   Add(Request("c"));
   Remove("b:5432");
-  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), "a:5432"); }, expected);
+  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), {}, "a:5432"); }, expected);
 }
 
 TEST_F(MembershipTest, RemoveNodeRejectsTheLastNode) {
   Remove("b:5432");
-  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), "a:5432"); },
+  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), {}, "a:5432"); },
               {"55000", "cannot remove node \"a:5432\": it is the last node of the cluster"});
 }
 
@@ -554,7 +584,7 @@ TEST(DecideAddNodeTest, VoterCapCountsVoters) {
 }
 
 TEST(DecideRemoveNodeTest, NothingToRemoveWithoutACluster) {
-  ExpectError([] { DecideRemoveNode(ClusterRecord{}, {}, "a:5432"); },
+  ExpectError([] { DecideRemoveNode(ClusterRecord{}, {}, {}, "a:5432"); },
               {"42704", "node \"a:5432\" does not exist", "",
                "SELECT node_name, host, port FROM phantom_nodes lists the nodes."});
 }

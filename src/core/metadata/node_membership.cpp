@@ -141,7 +141,7 @@ Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord
 }
 
 RemoveNode DecideRemoveNode(const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes,
-                            const std::string& node_ref) {
+                            const std::vector<TableRecord>& tables, const std::string& node_ref) {
   const NodeRecord* target = nullptr;
   for (const NodeRecord& node : nodes)
     if (node.name == node_ref) target = &node;
@@ -159,6 +159,20 @@ RemoveNode DecideRemoveNode(const ClusterRecord& cluster, const std::vector<Node
                 "cannot remove node \"" + target->name + "\": it holds the cluster metadata",
                 "Until metadata is replicated, the node where the cluster was first used administers it.",
                 "Remove the other nodes first.");
+  size_t placements = 0;
+  size_t holding_tables = 0;
+  for (const TableRecord& table : tables) {
+    size_t here = 0;
+    for (const ShardRecord& shard : table.shards)
+      here += static_cast<size_t>(std::count(shard.placements.begin(), shard.placements.end(), target->node_id));
+    placements += here;
+    holding_tables += here > 0 ? 1 : 0;
+  }
+  if (placements > 0)
+    throw Error(sqlstate::kObjectNotInPrerequisiteState,
+                "cannot remove node \"" + target->name + "\": it holds " + std::to_string(placements) +
+                    " shard placement(s) of " + std::to_string(holding_tables) + " table(s)",
+                "", "Drop or undistribute those tables first; moving shards off a node is not available yet.");
   return RemoveNode{target->node_id};
 }
 

@@ -79,9 +79,10 @@ Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord
 
 // The RemoveNode command for `node_ref` (a node name, or "host:port").
 // Errors: unknown node (42704); the last node (55000); the coordinator while
-// other nodes remain (55000).
+// other nodes remain (55000); a node holding shard placements of `tables`
+// (55000, counting them).
 RemoveNode DecideRemoveNode(const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes,
-                            const std::string& node_ref);
+                            const std::vector<TableRecord>& tables, const std::string& node_ref);
 
 // On the node being added: nullopt when it already belongs to that cluster
 // (a retried add), else the JoinCluster command. Throws 55000 when it belongs

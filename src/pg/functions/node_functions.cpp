@@ -95,7 +95,8 @@ Datum RemoveNode(FunctionCallInfo fcinfo) {
     std::optional<ClusterRecord> cluster = store.GetCluster();
     metadata::CheckIsCoordinator(cluster);
     const std::vector<NodeRecord> nodes = store.ListNodes();
-    const metadata::RemoveNode command = metadata::DecideRemoveNode(cluster.value_or(ClusterRecord{}), nodes, node_ref);
+    const metadata::RemoveNode command =
+        metadata::DecideRemoveNode(cluster.value_or(ClusterRecord{}), nodes, store.ListTables(), node_ref);
     ProposeCommand(command);
     for (const NodeRecord& node : nodes)
       if (node.node_id == command.node_id && node.node_id != cluster->local_node_id) ReleaseRemovedNode(*cluster, node);
