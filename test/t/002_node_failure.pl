@@ -57,7 +57,7 @@ is($node1->safe_psql('postgres', 'SELECT name FROM items WHERE id = 42'), '42', 
 
 # Until the metadata reaches every node, the other nodes refuse their empty
 # shell instead of reading or writing it.
-for my $sql ('SELECT count(*) FROM items', "INSERT INTO items VALUES (1, 'x')")
+for my $sql ('SELECT count(*) FROM items', "INSERT INTO items VALUES (1, 'x')", 'COPY items TO STDOUT')
 {
 	my ($rc, $out, $err) = $node2->psql('postgres', $sql);
 	isnt($rc, 0, "a member refuses: $sql");

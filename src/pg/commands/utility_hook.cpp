@@ -12,6 +12,7 @@
 #include "pg/commands/ddl_propagation.hpp"
 #include "pg/commands/distributed_copy.hpp"
 #include "pg/guard.hpp"
+#include "pg/metadata/member_shells.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 
 extern "C" {
@@ -70,6 +71,10 @@ void ProcessUtility(PlannedStmt* pstmt, const char* query_string, bool read_only
                     ParamListInfo params, QueryEnvironment* query_env, DestReceiver* dest,
                     QueryCompletion* completion) {
   Node* stmt = pstmt->utilityStmt;
+  // COPY TO of a shell on a member node would read it empty (COPY FROM
+  // meets the shell's guard trigger).
+  if (IsA(stmt, CopyStmt) && !castNode(CopyStmt, stmt)->is_from && castNode(CopyStmt, stmt)->relation != nullptr)
+    GuardHook([&] { RefuseMemberShell(castNode(CopyStmt, stmt)->relation); });
   if (!MayConcernTables(stmt) || !GuardHook([] {
         metadata_cache::EnsureLoaded();
         return metadata_cache::AnyTables();

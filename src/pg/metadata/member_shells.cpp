@@ -10,6 +10,7 @@
 #include "pg/spi.hpp"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/lsyscache.h"
@@ -87,6 +88,12 @@ void RefuseMemberShells(Query* query) {
   if (!OidIsValid(guarded)) return;
   const char* name = PgCall([&] { return get_rel_name(guarded); });
   Refuse(name ? name : std::to_string(guarded));
+}
+
+void RefuseMemberShell(const RangeVar* table) {
+  if (!metadata_cache::IsMember()) return;
+  const Oid relid = PgCall([&] { return RangeVarGetRelid(table, NoLock, true); });
+  if (OidIsValid(relid) && HasGuard(relid)) Refuse(table->relname);
 }
 
 }  // namespace phantom::pg

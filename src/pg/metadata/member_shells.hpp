@@ -18,5 +18,7 @@ std::string ShellGuardTriggerSql(const std::string& table);
 // Throws 0A000 when the query reads or writes a shell of a table that
 // another node administers. Cheap unless this node is a cluster member.
 void RefuseMemberShells(Query* query);
+// The same for the table a utility statement names (COPY ... TO).
+void RefuseMemberShell(const RangeVar* table);
 
 }  // namespace phantom::pg
