@@ -168,13 +168,16 @@ DELETE FROM accounts WHERE abalance > 1900;
 DELETE FROM accounts_local WHERE abalance > 1900;
 DELETE FROM accounts WHERE aid IN (3, 4, 5, 6) RETURNING aid;
 DELETE FROM accounts_local WHERE aid IN (3, 4, 5, 6);
+-- Colocated tables joined on the distribution column: shard by shard too.
+UPDATE accounts a SET abalance = 0 FROM history h WHERE h.aid = a.aid AND h.delta > 0;
+UPDATE accounts_local SET abalance = 0 WHERE aid IN (7, 9);
 EXPLAIN (COSTS OFF) DELETE FROM accounts WHERE bid = 2;
 SELECT (SELECT count(*) FROM ((SELECT * FROM accounts EXCEPT ALL SELECT * FROM accounts_local)
                               UNION ALL (SELECT * FROM accounts_local EXCEPT ALL SELECT * FROM accounts)) d) AS differing,
        (SELECT count(*) FROM accounts) AS remaining;
 -- Still refused.
 INSERT INTO accounts SELECT * FROM accounts_local WHERE aid = 1;
-UPDATE accounts a SET abalance = 0 FROM history h WHERE h.aid = a.aid AND h.delta > 0;
+UPDATE accounts a SET abalance = 0 FROM history h WHERE h.delta = a.abalance;
 UPDATE accounts SET note = 'x' WHERE aid IN (SELECT aid FROM history);
 UPDATE branches SET name = 'x' || random() WHERE bid = 1;
 

@@ -129,7 +129,8 @@ class PinAnalysis {
   bool Empty() const { return hash_.empty(); }
 
   // Finds the pins; throws when a hash table is left unpinned, unless
-  // every_shard_ok (then an unpinned table means every shard: NIL).
+  // every_shard_ok and the tables are all joined on their distribution
+  // columns (then every shard can run on its own: NIL).
   List* Analyze(bool every_shard_ok) {
     std::vector<Node*> conjuncts;
     std::vector<std::pair<std::vector<Node*>, std::set<Index>>> left_joins;  // ON quals, nullable side
@@ -154,7 +155,7 @@ class PinAnalysis {
       }
     }
     for (const auto& [rtindex, table] : hash_) {
-      if (!Pinned(rtindex) && every_shard_ok) return NIL;
+      if (!Pinned(rtindex) && every_shard_ok && OneClass()) return NIL;
       if (!Pinned(rtindex)) {
         const std::string name = table->record.table_name;
         // A SELECT never shows this: it goes to the general fallback.
@@ -170,6 +171,14 @@ class PinAnalysis {
   }
 
   const TablePtr& Anchor() const { return hash_.begin()->second; }
+
+  // Whether every distributed table is tied to the others by equalities of
+  // distribution columns, so that shard i of each only meets shard i.
+  bool OneClass() {
+    std::set<Index> roots;
+    for (const auto& [rtindex, table] : hash_) roots.insert(Find(rtindex));
+    return roots.size() <= 1;
+  }
   const std::map<Index, TablePtr>& HashTables() const { return hash_; }
 
  private:
@@ -463,11 +472,12 @@ PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bou
           NotSupported("joining distributed tables \"" + pins.Anchor()->record.table_name + "\" and \"" +
                        table->record.table_name + "\", which are not colocated");
       }
-      // UPDATE and DELETE of one distributed table (reference tables
-      // aside) run on each shard they touch: every shard, or those the
-      // pins name.
-      plan.several_shards = target && !target->IsReference() && pins.HashTables().size() == 1;
-      plan.pins = pins.Analyze(plan.several_shards);
+      // UPDATE and DELETE of one distributed table, or of colocated ones
+      // joined on their distribution columns (reference tables aside), run
+      // on each shard they touch: every shard, or those the pins name.
+      const bool write_of_hash_table = target && !target->IsReference();
+      plan.pins = pins.Analyze(write_of_hash_table);
+      plan.several_shards = write_of_hash_table && pins.OneClass();
       plan.anchor_table = pins.Anchor()->record.table_id;
       if (!plan.several_shards) CheckConstantPins(plan.pins, *pins.Anchor());
     }
