@@ -33,6 +33,10 @@ SELECT * FROM accounts WHERE aid = 9 FOR UPDATE;
 INSERT INTO accounts (aid, bid) VALUES (1001, 1) RETURNING *;
 INSERT INTO accounts VALUES (1002, 2, 5, 'two'), (1003, 3, 5, 'three'), (1004, 0, 5, 'four'), (1005, 1, 5, 'five')
   RETURNING aid, note;
+-- RETURNING gives the rows in the order they were written, shards apart.
+INSERT INTO accounts (aid, bid) VALUES (4001, 1), (4002, 1), (4003, 1), (4004, 1), (4005, 1), (4006, 1)
+  RETURNING aid;
+INSERT INTO accounts_local (aid, bid) VALUES (4001, 1), (4002, 1), (4003, 1), (4004, 1), (4005, 1), (4006, 1);
 INSERT INTO accounts_local (aid, bid) VALUES (1001, 1);
 INSERT INTO accounts_local VALUES (1002, 2, 5, 'two'), (1003, 3, 5, 'three'), (1004, 0, 5, 'four'), (1005, 1, 5, 'five');
 INSERT INTO accounts VALUES (7, 3, 0, 'dup');

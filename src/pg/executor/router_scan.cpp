@@ -122,12 +122,15 @@ class Runner {
   }
 
   // Runs task on node; rows (when wanted) go to the execution's tuplestore.
-  uint64_t Run(const CachedNode& node, const Task& task, bool want_rows, bool transactional) {
+  // Rows go to the scan's own store, or to `into` when given.
+  uint64_t Run(const CachedNode& node, const Task& task, bool want_rows, bool transactional,
+               Tuplestorestate* into = nullptr) {
     const bool analyze = ExplainAnalyzeRunning() && estate_->es_instrument != 0;
     std::string sql = task.sql;
     if (analyze) sql = "EXPLAIN (" + RemoteExplainOptions() + ") " + sql;
     ParamListInfo params = estate_->es_param_list_info;
-    Tuplestorestate* rows = want_rows && !analyze ? execution_.rows.Store(false) : nullptr;
+    Tuplestorestate* rows = nullptr;
+    if (want_rows && !analyze) rows = into != nullptr ? into : execution_.rows.Store(false);
     if (node.node_id == metadata_cache::LocalNodeId()) {
       if (!analyze) {
         PgCall([] { SPI_connect(); });
@@ -489,6 +492,7 @@ void RunInsert(RouterScanState* state) {
 
   const int32_t shard_count = static_cast<int32_t>(target->record.shards.size());
   std::map<int32_t, std::vector<size_t>> groups;  // shard index -> rows
+  std::vector<int32_t> row_shards;                // the shard of each row, in input order
   for (size_t r = 0; r < rows.size(); r++) {
     int32_t shard_index = 0;
     if (!target->IsReference()) {
@@ -497,6 +501,7 @@ void RunInsert(RouterScanState* state) {
       shard_index = sharding::ShardIndexForHash(DistributionHashOf(key->constvalue, key->consttype), shard_count);
     }
     groups[shard_index].push_back(r);
+    row_shards.push_back(shard_index);
   }
 
   std::vector<std::pair<int32_t, Query*>> statements;
@@ -548,12 +553,22 @@ void RunInsert(RouterScanState* state) {
     for (metadata::NodeId node : ShardAt(*target, shard_index).placements) nodes_touched.insert(node);
   const bool transactional = nodes_touched.size() > 1;
   uint64_t count = 0;
+  // RETURNING rows come back in the order of the VALUES rows, as on one
+  // server (drivers that map returned ids to the rows they sent rely on
+  // it): each shard's rows are kept apart, then interleaved in input order.
+  // With ON CONFLICT a row may return nothing, so shards simply follow.
+  const bool keep_input_order = query->returningList != NIL && query->onConflict == nullptr && statements.size() > 1;
+  TupleDesc descriptor = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+  std::map<int32_t, Tuplestorestate*> returned;
   for (const auto& [shard_index, statement] : statements) {
     Task task;
     task.shard_index = shard_index;
     const ShardQueryTemplate text = BuildShardQuery(statement);
     task.sql = text.Render([&](metadata::TableId id) { return ShardTableSql(id, shard_index); });
     task.sql.erase(0, task.sql.find_first_not_of(' '));
+    Tuplestorestate* into = nullptr;
+    if (keep_input_order)
+      into = returned[shard_index] = PgCall([] { return tuplestore_begin_heap(false, false, work_mem); });
     const metadata::ShardRecord& shard = ShardAt(*target, shard_index);
     for (size_t i = 0; i < shard.placements.size(); i++) {
       const CachedNode& node = metadata_cache::Node(shard.placements[i]);
@@ -561,9 +576,20 @@ void RunInsert(RouterScanState* state) {
         execution.explain_task = "shard " + std::to_string(shard.shard_id) + " on " + NodeLabel(node);
         execution.explain_sql = task.sql;
       }
-      const uint64_t written = runner.Run(node, task, i == 0, transactional);
+      const uint64_t written = runner.Run(node, task, i == 0, transactional, into);
       if (i == 0) count += written;
     }
+  }
+  if (keep_input_order) {
+    PgCall([&] {
+      TupleTableSlot* slot = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+      Tuplestorestate* out = execution.rows.Store(false);
+      for (int32_t shard_index : row_shards) {
+        if (tuplestore_gettupleslot(returned[shard_index], true, false, slot)) tuplestore_puttupleslot(out, slot);
+      }
+      ExecDropSingleTupleTableSlot(slot);
+      for (auto& [shard_index, store] : returned) tuplestore_end(store);
+    });
   }
   if (statements.size() > 1) execution.explain_task += " and " + std::to_string(statements.size() - 1) + " more shards";
   state->css.ss.ps.state->es_processed += count;
