@@ -179,9 +179,24 @@ EXPLAIN (COSTS OFF) DELETE FROM accounts WHERE bid = 2;
 SELECT (SELECT count(*) FROM ((SELECT * FROM accounts EXCEPT ALL SELECT * FROM accounts_local)
                               UNION ALL (SELECT * FROM accounts_local EXCEPT ALL SELECT * FROM accounts)) d) AS differing,
        (SELECT count(*) FROM accounts) AS remaining;
--- Still refused.
+-- INSERT ... SELECT: the SELECT runs here, its rows go to their shards.
+INSERT INTO accounts (aid, bid, note) SELECT aid + 5000, bid, 'copied' FROM accounts_local WHERE aid <= 40;
+INSERT INTO accounts_local (aid, bid, note) SELECT aid + 5000, bid, 'copied' FROM accounts_local WHERE aid <= 40;
+INSERT INTO accounts (aid, bid) SELECT aid + 6000, bid FROM accounts WHERE aid IN (7, 8, 9) RETURNING aid, abalance;
+INSERT INTO accounts_local (aid, bid) SELECT aid + 6000, bid FROM accounts_local WHERE aid IN (7, 8, 9);
+SELECT (SELECT count(*) FROM ((SELECT * FROM accounts EXCEPT ALL SELECT * FROM accounts_local)
+                              UNION ALL (SELECT * FROM accounts_local EXCEPT ALL SELECT * FROM accounts)) d) AS differing,
+       (SELECT count(*) FROM accounts) AS rows;
 INSERT INTO accounts SELECT * FROM accounts_local WHERE aid = 1;
+EXPLAIN (COSTS OFF) INSERT INTO accounts (aid, bid) SELECT aid + 7000, bid FROM accounts_local;
+-- And rows of distributed tables into a local one.
+CREATE TABLE copied_here (aid bigint, note text);
+INSERT INTO copied_here SELECT aid, note FROM accounts WHERE note = 'copied';
+SELECT count(*) FROM copied_here;
+DROP TABLE copied_here;
+-- Still refused.
 UPDATE accounts a SET abalance = 0 FROM history h WHERE h.delta = a.abalance;
+WITH src AS (SELECT 1) INSERT INTO accounts (aid, bid) SELECT 9999, 1 FROM src;
 UPDATE accounts SET note = 'x' WHERE aid IN (SELECT aid FROM history);
 UPDATE branches SET name = 'x' || random() WHERE bid = 1;
 

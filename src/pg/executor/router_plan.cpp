@@ -1,6 +1,6 @@
 // custom_private encoding of a RouterPlan; see router_plan.hpp. The layout is
 // a list: command, anchor, target, pins, pieces, table ids, insert query,
-// parameters, locks_rows, several_shards, concatenable. Table ids travel as strings (Integer nodes hold only int).
+// parameters, locks_rows, several_shards, concatenable, select_sql. Table ids travel as strings (Integer nodes hold only int).
 #include "pg/executor/router_plan.hpp"
 
 #include <string>
@@ -36,6 +36,7 @@ List* EncodeRouterPlan(const RouterPlan& plan) {
     encoded = lappend(encoded, makeInteger(plan.locks_rows ? 1 : 0));
     encoded = lappend(encoded, makeInteger(plan.several_shards ? 1 : 0));
     encoded = lappend(encoded, makeInteger(plan.concatenable ? 1 : 0));
+    encoded = lappend(encoded, makeString(pstrdup(plan.select_sql.c_str())));
     return encoded;
   });
 }
@@ -55,6 +56,7 @@ RouterPlan DecodeRouterPlan(List* custom_private) {
   plan.locks_rows = intVal(list_nth(custom_private, 8)) != 0;
   plan.several_shards = intVal(list_nth(custom_private, 9)) != 0;
   plan.concatenable = intVal(list_nth(custom_private, 10)) != 0;
+  plan.select_sql = strVal(list_nth(custom_private, 11));
   return plan;
 }
 

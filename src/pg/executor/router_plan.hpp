@@ -28,6 +28,9 @@ struct RouterPlan {
   // INSERT: the query itself; rows are evaluated on this node at execution,
   // split by shard and deparsed per shard.
   Query* insert_query = nullptr;
+  // INSERT ... SELECT: the SELECT, deparsed, run here at execution; its rows
+  // replace the query's subquery entry as a VALUES list.
+  std::string select_sql;
   // Parameters ($n) the shard SQL mentions, 1-based.
   std::vector<int> params_used;
   // SELECT ... FOR UPDATE/SHARE: run on this node as a read-write statement.

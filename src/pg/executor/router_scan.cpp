@@ -424,10 +424,9 @@ Const* EvaluateToConst(Expr* expr, ExprContext* econtext, PlanState* parent) {
 // outside the VALUES list. So each group is rebuilt in one canonical form:
 // a VALUES list holding every target column as a constant, and a target
 // list of plain references to it.
-void RunInsert(RouterScanState* state) {
+void InsertRows(RouterScanState* state, Query* query) {
   RouterExecution& execution = *state->execution;
   const RouterPlan& plan = execution.plan;
-  Query* query = plan.insert_query;
   TablePtr target = TableById(plan.target_table);
   ExprContext* econtext = state->css.ss.ps.ps_ExprContext;
   PlanState* parent = &state->css.ss.ps;
@@ -595,12 +594,81 @@ void RunInsert(RouterScanState* state) {
   state->css.ss.ps.state->es_processed += count;
 }
 
+// INSERT ... SELECT: the SELECT runs here (through the planner like any
+// query: routed, or the general fallback) and its rows are inserted
+// batch by batch exactly as INSERT ... VALUES rows would be: each batch
+// becomes the VALUES list of the query's source entry.
+void InsertSelectedRows(RouterScanState* state) {
+  RouterExecution& execution = *state->execution;
+  const RouterPlan& plan = execution.plan;
+  constexpr long kBatch = 1000;
+  Query* query = plan.insert_query;
+  Index source_rtindex = 0;
+  {
+    Index rtindex = 1;
+    ListCell* cell = nullptr;
+    foreach (cell, query->rtable) {
+      if (static_cast<RangeTblEntry*>(lfirst(cell))->rtekind == RTE_SUBQUERY) source_rtindex = rtindex;
+      rtindex++;
+    }
+  }
+  ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
+  MemoryContext batch_context = PgCall([] {
+    return AllocSetContextCreate(CurrentMemoryContext, "phantomdb insert select", ALLOCSET_DEFAULT_SIZES);
+  });
+  MemoryContext outer = CurrentMemoryContext;
+  PgCall([] { SPI_connect(); });
+  Portal portal = OpenLocalCursor(plan.select_sql, params);
+  for (;;) {
+    PgCall([&] { SPI_cursor_fetch(portal, true, kBatch); });
+    if (SPI_processed == 0) break;
+    // The batch as constants in a query of its own, made outside SPI's
+    // memory: the inserts below run SPI statements of their own.
+    Query* batch = PgCall([&] {
+      MemoryContext previous = MemoryContextSwitchTo(batch_context);
+      Query* copy = static_cast<Query*>(copyObjectImpl(query));
+      RangeTblEntry* source = rt_fetch(source_rtindex, copy->rtable);
+      TupleDesc descriptor = SPI_tuptable->tupdesc;
+      List* rows = NIL;
+      for (uint64_t r = 0; r < SPI_processed; r++) {
+        List* row = NIL;
+        for (int c = 0; c < descriptor->natts; c++) {
+          Form_pg_attribute attribute = TupleDescAttr(descriptor, c);
+          bool is_null = false;
+          Datum value = SPI_getbinval(SPI_tuptable->vals[r], descriptor, c + 1, &is_null);
+          if (!is_null) value = datumCopy(value, attribute->attbyval, attribute->attlen);
+          row = lappend(row, makeConst(attribute->atttypid, attribute->atttypmod, attribute->attcollation,
+                                       attribute->attlen, value, is_null, attribute->attbyval));
+        }
+        rows = lappend(rows, row);
+      }
+      source->rtekind = RTE_VALUES;
+      source->subquery = nullptr;
+      source->values_lists = rows;
+      MemoryContextSwitchTo(previous);
+      SPI_freetuptable(SPI_tuptable);
+      return copy;
+    });
+    MemoryContext previous = MemoryContextSwitchTo(outer);
+    InsertRows(state, batch);
+    MemoryContextSwitchTo(previous);
+    PgCall([&] { MemoryContextReset(batch_context); });
+  }
+  PgCall([&] {
+    SPI_cursor_close(portal);
+    SPI_finish();
+    MemoryContextDelete(batch_context);
+  });
+}
+
 void Execute(RouterScanState* state) {
   state->execution->rows.Clear();
-  if (state->execution->plan.command == CMD_INSERT)
-    RunInsert(state);
-  else
+  if (state->execution->plan.command != CMD_INSERT)
     RunTemplate(state);
+  else if (!state->execution->plan.select_sql.empty())
+    InsertSelectedRows(state);
+  else
+    InsertRows(state, state->execution->plan.insert_query);
 }
 
 // ---- CustomScan callbacks --------------------------------------------------
@@ -648,6 +716,14 @@ void ExplainRouterScan(CustomScanState* node, List* ancestors, ExplainState* es)
   GuardHook([&] {
     auto* state = reinterpret_cast<RouterScanState*>(node);
     RouterExecution& execution = *state->execution;
+    if (!execution.plan.select_sql.empty()) {
+      PgCall([&] {
+        ExplainPropertyText("Distribution", "INSERT ... SELECT through this node", es);
+        ExplainPropertyText("Task", "each selected row to its shard, in batches", es);
+        ExplainPropertyText("Source SQL", execution.plan.select_sql.c_str(), es);
+      });
+      return;
+    }
     if (execution.explain_task.empty() && !es->analyze) DescribeWithoutRunning(state, es);
     const bool undecided = execution.explain_task.empty();
     const std::string kind = !execution.explain_kind.empty()              ? execution.explain_kind

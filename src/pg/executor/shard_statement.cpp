@@ -109,6 +109,25 @@ uint64_t RunLocalStatement(const std::string& sql, ParamListInfo params, bool re
   return count;
 }
 
+Portal OpenLocalCursor(const std::string& sql, ParamListInfo params) {
+  const int nargs = params ? params->numParams : 0;
+  std::vector<Oid> types(static_cast<size_t>(nargs));
+  std::vector<Datum> values(static_cast<size_t>(nargs));
+  std::string nulls(static_cast<size_t>(nargs), ' ');
+  for (int i = 0; i < nargs; i++) {
+    ParamExternData workspace;
+    ParamExternData* param = GetParam(params, i + 1, &workspace);
+    types[i] = OidIsValid(param->ptype) ? param->ptype : TEXTOID;
+    values[i] = param->value;
+    if (param->isnull) nulls[i] = 'n';
+  }
+  return PgCall([&] {
+    SPIPlanPtr plan = SPI_prepare_cursor(sql.c_str(), nargs, types.data(), CURSOR_OPT_NO_SCROLL);
+    if (plan == nullptr) elog(ERROR, "could not plan %s: %s", sql.c_str(), SPI_result_code_string(SPI_result));
+    return SPI_cursor_open(nullptr, plan, values.data(), nulls.c_str(), true);
+  });
+}
+
 RemoteParams RemoteParamsOf(ParamListInfo params, const std::vector<int>& used) {
   const int count = params ? params->numParams : 0;
   RemoteParams remote;

@@ -12,6 +12,7 @@
 extern "C" {
 #include "libpq-fe.h"
 #include "nodes/params.h"
+#include "utils/portal.h"
 #include "utils/tuplestore.h"
 }
 
@@ -27,6 +28,11 @@ using ColumnMap = std::vector<int>;
 // Returns the number of rows processed.
 uint64_t RunLocalStatement(const std::string& sql, ParamListInfo params, bool read_only, TupleDesc descriptor,
                            const ColumnMap& columns, Tuplestorestate* rows);
+
+// A cursor over sql run in this backend (call inside SPI_connect), with the
+// statement's parameters: for INSERT ... SELECT, whose SELECT is planned
+// like any query here.
+Portal OpenLocalCursor(const std::string& sql, ParamListInfo params);
 
 // The user's parameters for a remote statement: those the SQL mentions
 // (`used`, 1-based) as text, typed with built-in type oids (other types are

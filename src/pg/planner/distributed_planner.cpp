@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
 #include "optimizer/planner.h"
 }
 
@@ -48,6 +49,11 @@ PlannedStmt* Planner(Query* parse, const char* query_string, int cursor_options,
       RefuseMemberShells(parse);
       return StandardPlanner(parse, query_string, cursor_options, bound_params);
     }
+    // INSERT into a local table of rows read from distributed ones: the
+    // standard plan with shard scans for the source.
+    if (parse->commandType == CMD_INSERT &&
+        !metadata_cache::Lookup(PgCall([&] { return rt_fetch(parse->resultRelation, parse->rtable)->relid; })))
+      return PlanWithShardScans(parse, query_string, cursor_options, bound_params);
     if (parse->commandType != CMD_SELECT) return PlanRouterQuery(parse, cursor_options, bound_params);
     // A SELECT the router cannot run on one shard still runs: through the
     // general fallback, which reads the shards and computes the rest here.

@@ -15,6 +15,7 @@
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/planner/shard_query.hpp"
+#include "pg/sql_text.hpp"
 #include "pg/sharding/distribution_value.hpp"
 #include "core/sharding/shard_map.hpp"
 
@@ -29,6 +30,7 @@ extern "C" {
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
 #include "utils/array.h"
+#include "utils/ruleutils.h"
 #include "utils/typcache.h"
 }
 
@@ -418,9 +420,41 @@ PlannedStmt* BuildPlannedStmt(Query* parse, const RouterPlan& plan, const Relati
 
 }  // namespace
 
+// INSERT ... SELECT into a distributed or reference table: the SELECT runs
+// here at execution and its rows are inserted like VALUES rows.
+PlannedStmt* PlanInsertSelect(Query* parse, RangeTblEntry* source, const TablePtr& target, const RelationScan& scan) {
+  if (parse->cteList != NIL)
+    NotSupported("WITH ... INSERT ... SELECT into distributed table \"" + target->record.table_name + "\"");
+  CheckNoDistributionColumnChange(parse, *target);
+  RouterPlan plan;
+  plan.command = CMD_INSERT;
+  plan.target_table = target->record.table_id;
+  if (!target->IsReference()) plan.anchor_table = target->record.table_id;
+  plan.insert_query = PgCall([&] { return static_cast<Query*>(copyObjectImpl(parse)); });
+  plan.select_sql = WithQualifiedNames([&] {
+    return std::string(PgCall([&] {
+      return pg_get_querydef(static_cast<Query*>(copyObjectImpl(source->subquery)), false);
+    }));
+  });
+  plan.select_sql.erase(0, plan.select_sql.find_first_not_of(' '));  // ruleutils starts with a space
+  std::set<int> params;
+  PgCall([&] { query_tree_walker(parse, Walker(CollectParams), &params, 0); });
+  plan.params_used.assign(params.begin(), params.end());
+  return BuildPlannedStmt(parse, plan, scan);
+}
+
 PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bound_params) {
   RelationScan scan;
   PgCall([&] { ScanQuery(parse, &scan); });
+  if (parse->commandType == CMD_INSERT) {
+    TablePtr target =
+        metadata_cache::Lookup(PgCall([&] { return rt_fetch(parse->resultRelation, parse->rtable)->relid; }));
+    ListCell* cell = nullptr;
+    foreach (cell, parse->rtable) {
+      auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+      if (target && rte->rtekind == RTE_SUBQUERY) return PlanInsertSelect(parse, rte, target, scan);
+    }
+  }
   if (!scan.local.empty()) {
     NotSupported("a query that combines distributed or reference tables with local table \"" +
                      RelName(scan.local.front()) + "\"",
@@ -457,12 +491,8 @@ PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bou
 
   PinAnalysis pins(parse, tables);
   if (parse->commandType == CMD_INSERT) {
-    // The rows come from VALUES (or a single row); anything else selects.
-    foreach (cell, parse->rtable) {
-      auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
-      if (rte->rtekind == RTE_SUBQUERY)
-        NotSupported("INSERT ... SELECT into distributed table \"" + target->record.table_name + "\"");
-    }
+    // The rows come from VALUES or a single row (INSERT ... SELECT went
+    // to PlanInsertSelect above).
     if (!target->IsReference()) plan.anchor_table = target->record.table_id;
     plan.insert_query = PgCall([&] { return static_cast<Query*>(copyObjectImpl(parse)); });
   } else {
