@@ -30,6 +30,28 @@ ParamExternData* GetParam(ParamListInfo params, int id, ParamExternData* workspa
 constexpr size_t kMaxLocalPlans = 1024;
 std::unordered_map<std::string, SPIPlanPtr> local_plans;
 
+// The statement's own parameter values and types, as SPI takes them: on this
+// node nothing needs converting.
+struct LocalArgs {
+  std::vector<Oid> types;
+  std::vector<Datum> values;
+  std::string nulls;  // ' ' or 'n' per parameter
+};
+
+LocalArgs LocalArgsOf(ParamListInfo params) {
+  const int nargs = params ? params->numParams : 0;
+  LocalArgs args{std::vector<Oid>(static_cast<size_t>(nargs)), std::vector<Datum>(static_cast<size_t>(nargs)),
+                 std::string(static_cast<size_t>(nargs), ' ')};
+  for (int i = 0; i < nargs; i++) {
+    ParamExternData workspace;
+    ParamExternData* param = GetParam(params, i + 1, &workspace);
+    args.types[i] = OidIsValid(param->ptype) ? param->ptype : TEXTOID;
+    args.values[i] = param->value;
+    if (param->isnull) args.nulls[i] = 'n';
+  }
+  return args;
+}
+
 int AttributeOf(const ColumnMap& columns, int column) {
   return columns.empty() ? column : columns[static_cast<size_t>(column)];
 }
@@ -65,20 +87,9 @@ void ExecutePlan(SPIPlanPtr plan, std::vector<Datum>& values, const std::string&
 
 uint64_t RunLocalStatement(const std::string& sql, ParamListInfo params, bool read_only, TupleDesc descriptor,
                            const ColumnMap& columns, Tuplestorestate* rows) {
-  // The user's own values and types: on this node nothing needs converting.
-  const int nargs = params ? params->numParams : 0;
-  std::vector<Oid> types(static_cast<size_t>(nargs));
-  std::vector<Datum> values(static_cast<size_t>(nargs));
-  std::string nulls(static_cast<size_t>(nargs), ' ');
+  LocalArgs args = LocalArgsOf(params);
   std::string key = sql;
-  for (int i = 0; i < nargs; i++) {
-    ParamExternData workspace;
-    ParamExternData* param = GetParam(params, i + 1, &workspace);
-    types[i] = OidIsValid(param->ptype) ? param->ptype : TEXTOID;
-    values[i] = param->value;
-    if (param->isnull) nulls[i] = 'n';
-    key += '\0' + std::to_string(types[i]);
-  }
+  for (Oid type : args.types) key += '\0' + std::to_string(type);
   SPIPlanPtr plan = nullptr;
   auto it = local_plans.find(key);
   if (it != local_plans.end()) {
@@ -89,7 +100,7 @@ uint64_t RunLocalStatement(const std::string& sql, ParamListInfo params, bool re
       local_plans.clear();
     }
     plan = PgCall([&] {
-      SPIPlanPtr prepared = SPI_prepare(sql.c_str(), nargs, types.data());
+      SPIPlanPtr prepared = SPI_prepare(sql.c_str(), static_cast<int>(args.types.size()), args.types.data());
       if (prepared == nullptr)
         elog(ERROR, "could not plan a shard query locally: %s", SPI_result_code_string(SPI_result));
       SPI_keepplan(prepared);
@@ -99,7 +110,7 @@ uint64_t RunLocalStatement(const std::string& sql, ParamListInfo params, bool re
   }
   uint64_t count = 0;
   try {
-    ExecutePlan(plan, values, nulls, read_only, descriptor, columns, rows, count);
+    ExecutePlan(plan, args.values, args.nulls, read_only, descriptor, columns, rows, count);
   } catch (const PgError& error) {
     // SPI adds "SQL statement ..." with the shard SQL; a user reads the
     // error of their own statement, as for a shard on another node.
@@ -110,21 +121,12 @@ uint64_t RunLocalStatement(const std::string& sql, ParamListInfo params, bool re
 }
 
 Portal OpenLocalCursor(const std::string& sql, ParamListInfo params) {
-  const int nargs = params ? params->numParams : 0;
-  std::vector<Oid> types(static_cast<size_t>(nargs));
-  std::vector<Datum> values(static_cast<size_t>(nargs));
-  std::string nulls(static_cast<size_t>(nargs), ' ');
-  for (int i = 0; i < nargs; i++) {
-    ParamExternData workspace;
-    ParamExternData* param = GetParam(params, i + 1, &workspace);
-    types[i] = OidIsValid(param->ptype) ? param->ptype : TEXTOID;
-    values[i] = param->value;
-    if (param->isnull) nulls[i] = 'n';
-  }
+  LocalArgs args = LocalArgsOf(params);
   return PgCall([&] {
-    SPIPlanPtr plan = SPI_prepare_cursor(sql.c_str(), nargs, types.data(), CURSOR_OPT_NO_SCROLL);
+    SPIPlanPtr plan =
+        SPI_prepare_cursor(sql.c_str(), static_cast<int>(args.types.size()), args.types.data(), CURSOR_OPT_NO_SCROLL);
     if (plan == nullptr) elog(ERROR, "could not plan %s: %s", sql.c_str(), SPI_result_code_string(SPI_result));
-    return SPI_cursor_open(nullptr, plan, values.data(), nulls.c_str(), true);
+    return SPI_cursor_open(nullptr, plan, args.values.data(), args.nulls.c_str(), true);
   });
 }
 
