@@ -406,7 +406,8 @@ void Raft::HandleAppend(const Message& m) {
     Send(std::move(resp));
     return;
   }
-  // Entries at or below our commit are already known to match; skip them.
+  // Entries at or below our commit are already known to match and are
+  // left as they are.
   if (const auto last = log_.MaybeAppend(m.index, m.log_term, m.commit, m.entries)) {
     resp.index = *last;
     Send(std::move(resp));

@@ -57,13 +57,13 @@ void MemoryStorage::SetHardState(const HardState& hard_state) { hard_state_ = ha
 void MemoryStorage::SetConfState(const ConfState& conf_state) { conf_state_ = conf_state; }
 
 void MemoryStorage::Append(const std::vector<Entry>& entries) {
-  const size_t skip = TruncateForAppend(entries);
-  entries_.insert(entries_.end(), entries.begin() + static_cast<std::ptrdiff_t>(skip), entries.end());
+  const size_t compacted = TruncateForAppend(entries);
+  entries_.insert(entries_.end(), entries.begin() + static_cast<std::ptrdiff_t>(compacted), entries.end());
 }
 
 void MemoryStorage::Append(std::vector<Entry>&& entries) {
-  const size_t skip = TruncateForAppend(entries);
-  entries_.insert(entries_.end(), std::make_move_iterator(entries.begin() + static_cast<std::ptrdiff_t>(skip)),
+  const size_t compacted = TruncateForAppend(entries);
+  entries_.insert(entries_.end(), std::make_move_iterator(entries.begin() + static_cast<std::ptrdiff_t>(compacted)),
                   std::make_move_iterator(entries.end()));
 }
 
@@ -79,11 +79,11 @@ size_t MemoryStorage::TruncateForAppend(const std::vector<Entry>& entries) {
   if (entries.front().index > LastIndex() + 1) {
     throw Error(sqlstate::kInternalError, "raft entries to append leave a gap after index " + Str(LastIndex()));
   }
-  // Skip the part that a snapshot already covers.
-  const size_t skip = entries.front().index < first ? first - entries.front().index : 0;
-  const Index start = entries[skip].index;
+  // The leading entries a snapshot already covers are not stored again.
+  const size_t compacted = entries.front().index < first ? first - entries.front().index : 0;
+  const Index start = entries[compacted].index;
   entries_.resize(start - entries_.front().index);
-  return skip;
+  return compacted;
 }
 
 void MemoryStorage::ApplySnapshot(const Snapshot& snapshot) {

@@ -782,7 +782,7 @@ const char* SubcommandName(const AlterTableCmd* cmd) {
 
 struct AlterPlan {
   const AlterTableCmd* cmd;
-  bool skip = false;             // ADD COLUMN IF NOT EXISTS of a column that exists
+  bool column_exists = false;    // ADD COLUMN IF NOT EXISTS of a column that exists
   ConstraintDefinition dropped;  // DROP CONSTRAINT: the constraint as it was
 };
 
@@ -805,7 +805,8 @@ void CheckAlterCommand(const DistributedTable& table, AlterPlan& plan,
         if (constraint->contype == CONSTR_IDENTITY || constraint->contype == CONSTR_GENERATED)
           Unsupported(std::string("ADD COLUMN \"") + def->colname + "\" with an identity or generated column", table);
       }
-      plan.skip = cmd->missing_ok && PgCall([&] { return get_attnum(table.relid, def->colname); }) != InvalidAttrNumber;
+      plan.column_exists =
+          cmd->missing_ok && PgCall([&] { return get_attnum(table.relid, def->colname); }) != InvalidAttrNumber;
       return;
     }
     case AT_DropColumn:
@@ -950,7 +951,7 @@ bool AlterTable(AlterTableStmt* stmt, const std::function<void()>& run_local) {
       const std::string column = cmd->name ? cmd->name : "";
       switch (cmd->subtype) {
         case AT_AddColumn: {
-          if (plan.skip) break;
+          if (plan.column_exists) break;
           const char* name = castNode(ColumnDef, cmd->def)->colname;
           bool volatile_default = false;
           std::vector<std::string> actions = AddColumnSql(*table, name, volatile_default);

@@ -569,7 +569,7 @@ bool InputIsContextFree(Oid type) {
   }
 }
 
-// Whether the input's lines can go to the shards as they are, skipping the
+// Whether the input's lines can go to the shards as they are, without the
 // output functions and escaping (the hot path of a bulk load): text format
 // with the default delimiter and NULL marker, every column the shards take
 // present in the input (no default to evaluate here), and only types that a
@@ -789,10 +789,10 @@ void SinkShardData(const char* data, size_t size) {
     return;
   }
   if (sink->header_left > 0) {
-    size_t skip = std::min(size, static_cast<size_t>(sink->header_left));
-    sink->header_left -= static_cast<int>(skip);
-    data += skip;
-    size -= skip;
+    size_t header_bytes = std::min(size, static_cast<size_t>(sink->header_left));
+    sink->header_left -= static_cast<int>(header_bytes);
+    data += header_bytes;
+    size -= header_bytes;
   }
   SinkWrite(sink->held.data, sink->held.len);
   resetStringInfo(&sink->held);

@@ -19,7 +19,7 @@ extern "C" {
 namespace phantom::pg {
 
 // Where each column of a statement's result goes in the tuple descriptor
-// rows are stored with: the attribute index (0-based), or -1 to skip.
+// rows are stored with: the attribute index (0-based), or -1 to leave out.
 // Empty: column i is attribute i.
 using ColumnMap = std::vector<int>;
 
