@@ -171,6 +171,12 @@ CREATE FUNCTION phantomdb.distribution_hash(value anyelement) RETURNS integer
 COMMENT ON FUNCTION phantomdb.distribution_hash(anyelement) IS
   'the point of the hash space a distribution value maps to (docs/distributed-tables.md)';
 
+-- The placeholder a pushed-down query's plan scans in place of its FROM
+-- clause (docs/query-processing.md); it is never run.
+CREATE FUNCTION phantomdb.fragment_results() RETURNS SETOF record
+  LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'phantom_fragment_results';
+REVOKE ALL ON FUNCTION phantomdb.fragment_results() FROM PUBLIC;
+
 -- The shells another node creates here carry this statement trigger: until
 -- the metadata reaches every node, writes into them would land outside the
 -- distributed table (src/pg/metadata/member_shells.cpp).

@@ -38,13 +38,29 @@ class PgError : public std::exception {
 // PG_CATCH block only).
 [[noreturn]] void ThrowCurrentPgError(MemoryContext context);
 
+// Restores Postgres's error handler if a C++ exception leaves a PG_TRY block
+// (a nested PgCall's PgError passing through): the block's jump buffer dies
+// with its frame, and the next Postgres ERROR would jump into it.
+template <typename Fn>
+auto RestoringErrorStack(sigjmp_buf* stack, ErrorContextCallback* context_stack, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (...) {
+    PG_exception_stack = stack;
+    error_context_stack = context_stack;
+    throw;
+  }
+}
+
 template <typename Fn>
 auto PgCall(Fn&& fn) -> decltype(fn()) {
   using Result = decltype(fn());
   MemoryContext context = CurrentMemoryContext;
+  sigjmp_buf* stack = PG_exception_stack;
+  ErrorContextCallback* context_stack = error_context_stack;
   if constexpr (std::is_void_v<Result>) {
     PG_TRY();
-    { fn(); }
+    { RestoringErrorStack(stack, context_stack, fn); }
     PG_CATCH();
     { ThrowCurrentPgError(context); }
     PG_END_TRY();
@@ -52,7 +68,7 @@ auto PgCall(Fn&& fn) -> decltype(fn()) {
     static_assert(std::is_trivially_destructible_v<Result>, "PgCall returns only plain values");
     Result result{};
     PG_TRY();
-    { result = fn(); }
+    { result = RestoringErrorStack(stack, context_stack, fn); }
     PG_CATCH();
     { ThrowCurrentPgError(context); }
     PG_END_TRY();

@@ -5,6 +5,7 @@
 
 #include "pg/commands/ddl_propagation.hpp"
 #include "pg/executor/explain_analyze.hpp"
+#include "pg/executor/fragment_scan.hpp"
 #include "pg/executor/router_scan.hpp"
 #include "pg/executor/shard_scan.hpp"
 #include "pg/guard.hpp"
@@ -48,6 +49,7 @@ void _PG_init(void) {
   phantom::pg::InstallExplainHook();
   phantom::pg::RegisterRouterScan();
   phantom::pg::RegisterShardScan();
+  phantom::pg::RegisterFragmentScan();
   phantom::pg::InstallShardScanHook();
   phantom::pg::InstallUtilityHook();
 }

@@ -26,5 +26,8 @@ namespace phantom::pg {
 inline auto Walker(bool (*fn)(Node*, void*)) {
   return reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)(void)>(fn));
 }
+inline auto Mutator(Node* (*fn)(Node*, void*)) {
+  return reinterpret_cast<Node* (*)()>(reinterpret_cast<void (*)(void)>(fn));
+}
 
 }  // namespace phantom::pg

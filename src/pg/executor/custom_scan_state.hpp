@@ -7,6 +7,7 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
@@ -83,6 +84,43 @@ class StoredRows {
  private:
   Tuplestorestate* rows_ = nullptr;
   TupleTableSlot* fetch_slot_ = nullptr;
+};
+
+// The executor methods of a scan that fetches all its rows on its first
+// call (Fetch fills execution->rows) and hands them out one at a time, with
+// its quals and projection applied by ExecScan. Its rows depend only on the
+// statement's parameters, which do not change within an execution, so a
+// rescan rereads the rows already fetched.
+template <typename Execution, void (*Fetch)(ScanStateWith<Execution>*)>
+struct FetchOnceScan {
+  using State = ScanStateWith<Execution>;
+
+  // The store is made here, in the query's memory: later calls may run with
+  // SPI's (shorter-lived) context current.
+  static void Begin(CustomScanState* node, EState*, int) {
+    GuardHook([&] { reinterpret_cast<State*>(node)->execution->rows.Store(true); });
+  }
+  static TupleTableSlot* Exec(CustomScanState* node) {
+    return ExecScan(&node->ss, NextRow, [](ScanState*, TupleTableSlot*) { return true; });
+  }
+  static void End(CustomScanState* node) { reinterpret_cast<State*>(node)->execution->rows.End(); }
+  static void ReScan(CustomScanState* node) {
+    GuardHook([&] { reinterpret_cast<State*>(node)->execution->rows.Rewind(); });
+  }
+
+ private:
+  static TupleTableSlot* NextRow(ScanState* scan) {
+    return GuardHook([&] {
+      auto* state = reinterpret_cast<State*>(scan);
+      Execution& execution = *state->execution;
+      if (!execution.fetched) {
+        Fetch(state);
+        execution.fetched = true;
+      }
+      execution.rows.Next(scan->ss_ScanTupleSlot);
+      return scan->ss_ScanTupleSlot;
+    });
+  }
 };
 
 }  // namespace phantom::pg

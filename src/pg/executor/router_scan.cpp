@@ -14,6 +14,7 @@
 #include "pg/executor/custom_scan_state.hpp"
 #include "pg/executor/explain_analyze.hpp"
 #include "pg/executor/router_plan.hpp"
+#include "pg/executor/shard_names.hpp"
 #include "pg/executor/shard_statement.hpp"
 #include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
@@ -67,28 +68,6 @@ struct RouterExecution {
 };
 
 using RouterScanState = ScanStateWith<RouterExecution>;
-
-TablePtr TableById(metadata::TableId id) {
-  TablePtr table = metadata_cache::ByTableId(id);
-  if (!table)
-    throw Error("40001", "a distributed table of this query was dropped or changed while it ran", "",
-                "Retry the statement.");
-  return table;
-}
-
-// The shard at index of table (reference tables have one shard).
-const metadata::ShardRecord& ShardAt(const DistributedTable& table, int32_t index) {
-  if (table.IsReference()) return table.record.shards.front();
-  if (index < 0 || static_cast<size_t>(index) >= table.record.shards.size())
-    throw Error(sqlstate::kInternalError, "shard index " + std::to_string(index) + " is out of range for table \"" +
-                                              table.record.table_name + "\"");
-  return table.record.shards[static_cast<size_t>(index)];
-}
-
-std::string ShardTableSql(metadata::TableId table_id, int32_t index) {
-  TablePtr table = TableById(table_id);
-  return QualifiedName(table->record.schema_name, table->ShardTableName(ShardAt(*table, index)));
-}
 
 // The shards the pins name; NULL pins match nothing and name none.
 std::set<int32_t> PinnedShards(RouterExecution& execution, ExprContext* econtext, const DistributedTable& anchor) {
@@ -613,9 +592,8 @@ void InsertSelectedRows(RouterScanState* state) {
     }
   }
   ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
-  MemoryContext batch_context = PgCall([] {
-    return AllocSetContextCreate(CurrentMemoryContext, "phantomdb insert select", ALLOCSET_DEFAULT_SIZES);
-  });
+  MemoryContext batch_context = PgCall(
+      [] { return AllocSetContextCreate(CurrentMemoryContext, "phantomdb insert select", ALLOCSET_DEFAULT_SIZES); });
   MemoryContext outer = CurrentMemoryContext;
   PgCall([] { SPI_connect(); });
   Portal portal = OpenLocalCursor(plan.select_sql, params);

@@ -10,6 +10,7 @@
 #include "core/common/error.hpp"
 #include "pg/executor/custom_scan_state.hpp"
 #include "pg/executor/explain_analyze.hpp"
+#include "pg/executor/node_fanout.hpp"
 #include "pg/executor/shard_statement.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
@@ -87,86 +88,11 @@ void Fetch(ShardScanState* state) {
     map.push_back(a);
   }
   if (columns.empty()) columns = "NULL";  // a table without columns still has rows
-  const auto by_node = ShardsByNode(*table, execution.shards);
-  ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
-  const metadata::NodeId local = metadata_cache::LocalNodeId();
-
-  // Send to every other node first, so that they all work while this node
-  // reads its own shards; then collect.
-  std::vector<std::pair<const CachedNode*, NodeConnection*>> sent;
-  const RemoteParams remote = RemoteParamsOf(params, execution.params);
-  try {
-    for (const auto& [node_id, shards] : by_node) {
-      if (node_id == local) continue;
-      const CachedNode& node = metadata_cache::Node(node_id);
-      const std::string sql = NodeSql(*table, shards, columns, execution.where);
-      NodeConnection& connection = connection_pool::Acquire(node, connection_pool::Access::kRead);
-      sent.emplace_back(&node, &connection);
-      connection.SendQuery(sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
-    }
-    auto here = by_node.find(local);
-    if (here != by_node.end()) {
-      const std::string sql = NodeSql(*table, here->second, columns, execution.where);
-      PgCall([] { SPI_connect(); });
-      RunLocalStatement(sql, params, true, descriptor, map, execution.rows.Store(true));
-      PgCall([] { SPI_finish(); });
-    }
-    std::optional<RemoteRowReader> reader;
-    for (auto& [node, connection] : sent) {
-      std::optional<Error> failure;
-      while (NodeConnection::Result result = connection->NextResult()) {
-        try {
-          connection->ThrowIfError(result.get());
-        } catch (const Error& error) {
-          if (!failure) failure = error;
-          continue;
-        }
-        if (!reader) reader.emplace(descriptor, map);
-        reader->Store(result.get(), execution.rows.Store(true));
-      }
-      if (failure) throw *failure;
-    }
-  } catch (...) {
-    // A node may still be sending rows: its connection cannot be reused.
-    for (auto& [node, connection] : sent)
-      if (connection->TransactionStatus() != PQTRANS_IDLE && connection->TransactionStatus() != PQTRANS_INTRANS)
-        connection_pool::Discard(node->node_id);
-    throw;
-  }
-}
-
-TupleTableSlot* NextRow(ScanState* scan) {
-  auto* state = reinterpret_cast<ShardScanState*>(scan);
-  ShardScanExecution& execution = *state->execution;
-  if (!execution.fetched) {
-    Fetch(state);
-    execution.fetched = true;
-  }
-  TupleTableSlot* slot = scan->ss_ScanTupleSlot;
-  execution.rows.Next(slot);
-  return slot;
-}
-
-bool RecheckRow(ScanState*, TupleTableSlot*) { return true; }
-
-// The store is made here, in the query's memory: later calls may run with
-// SPI's (shorter-lived) context current.
-void BeginShardScan(CustomScanState* node, EState* estate, int eflags) {
-  GuardHook([&] { reinterpret_cast<ShardScanState*>(node)->execution->rows.Store(true); });
-}
-
-TupleTableSlot* ExecShardScan(CustomScanState* node) {
-  // ExecScan applies the scan's quals and projection to each row.
-  auto next = [](ScanState* scan) -> TupleTableSlot* { return GuardHook([&] { return NextRow(scan); }); };
-  return ExecScan(&node->ss, next, RecheckRow);
-}
-
-void EndShardScan(CustomScanState* node) { reinterpret_cast<ShardScanState*>(node)->execution->rows.End(); }
-
-// The rows do not depend on anything that changes between rescans (only
-// filters without executor parameters are sent), so a rescan rereads them.
-void ReScanShardScan(CustomScanState* node) {
-  GuardHook([&] { reinterpret_cast<ShardScanState*>(node)->execution->rows.Rewind(); });
+  std::vector<NodeStatement> statements;
+  for (const auto& [node_id, shards] : ShardsByNode(*table, execution.shards))
+    statements.push_back({node_id, NodeSql(*table, shards, columns, execution.where)});
+  RunOnNodes(statements, state->css.ss.ps.state->es_param_list_info, execution.params, descriptor, map,
+             execution.rows.Store(true));
 }
 
 void ExplainShardScan(CustomScanState* node, List* ancestors, ExplainState* es) {
@@ -190,10 +116,10 @@ void ExplainShardScan(CustomScanState* node, List* ancestors, ExplainState* es) 
 
 const CustomExecMethods kShardScanExecMethods = {
     .CustomName = "PhantomDB Shard Scan",
-    .BeginCustomScan = BeginShardScan,
-    .ExecCustomScan = ExecShardScan,
-    .EndCustomScan = EndShardScan,
-    .ReScanCustomScan = ReScanShardScan,
+    .BeginCustomScan = FetchOnceScan<ShardScanExecution, Fetch>::Begin,
+    .ExecCustomScan = FetchOnceScan<ShardScanExecution, Fetch>::Exec,
+    .EndCustomScan = FetchOnceScan<ShardScanExecution, Fetch>::End,
+    .ReScanCustomScan = FetchOnceScan<ShardScanExecution, Fetch>::ReScan,
     .ExplainCustomScan = ExplainShardScan,
 };
 

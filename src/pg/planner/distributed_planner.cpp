@@ -4,6 +4,7 @@
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/metadata/member_shells.hpp"
+#include "pg/planner/pushdown_planner.hpp"
 #include "pg/planner/router_planner.hpp"
 #include "pg/planner/shard_scan_path.hpp"
 #include "core/common/error.hpp"
@@ -55,13 +56,15 @@ PlannedStmt* Planner(Query* parse, const char* query_string, int cursor_options,
         !metadata_cache::Lookup(PgCall([&] { return rt_fetch(parse->resultRelation, parse->rtable)->relid; })))
       return PlanWithShardScans(parse, query_string, cursor_options, bound_params);
     if (parse->commandType != CMD_SELECT) return PlanRouterQuery(parse, cursor_options, bound_params);
-    // A SELECT the router cannot run on one shard still runs: through the
+    // A SELECT the router cannot run on one shard still runs: pushed down
+    // to every shard group when its FROM clause allows, else through the
     // general fallback, which reads the shards and computes the rest here.
     try {
       return PlanRouterQuery(parse, cursor_options, bound_params);
     } catch (const Error& error) {
       if (error.Sqlstate() != sqlstate::kFeatureNotSupported) throw;
     }
+    if (PlannedStmt* pushed = PlanPushdown(parse, query_string, cursor_options, bound_params)) return pushed;
     return PlanWithShardScans(parse, query_string, cursor_options, bound_params);
   });
 }

@@ -10,6 +10,9 @@
 #include "pg/executor/shard_scan.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/planner/fragment_path.hpp"
+#include "pg/planner/pushdown_planner.hpp"
+#include "pg/planner/shippable.hpp"
 #include "pg/sharding/distribution_value.hpp"
 #include "pg/sql_text.hpp"
 
@@ -44,55 +47,6 @@ class ShardScanPlanningScope {
  private:
   bool saved_;
 };
-
-bool BuiltIn(Oid oid) { return oid < FirstNormalObjectId; }
-
-// True when the expression must stay here: it uses something a node may not
-// have (user-defined functions, operators, types, collations) or that cannot
-// run there (parameters of this plan's executor, subplans, aggregates).
-bool NotShippable(Node* node, void* context) {
-  if (node == nullptr) return false;
-  switch (nodeTag(node)) {
-    case T_Var:
-      return reinterpret_cast<Var*>(node)->varlevelsup != 0 || !BuiltIn(reinterpret_cast<Var*>(node)->vartype);
-    case T_Const:
-      return !BuiltIn(reinterpret_cast<Const*>(node)->consttype);
-    case T_Param: {
-      auto* param = reinterpret_cast<Param*>(node);
-      return param->paramkind != PARAM_EXTERN || !BuiltIn(param->paramtype);
-    }
-    case T_FuncExpr:
-      if (!BuiltIn(reinterpret_cast<FuncExpr*>(node)->funcid)) return true;
-      break;
-    case T_OpExpr:
-    case T_DistinctExpr:
-    case T_NullIfExpr:
-      if (!BuiltIn(reinterpret_cast<OpExpr*>(node)->opno)) return true;
-      break;
-    case T_ScalarArrayOpExpr:
-      if (!BuiltIn(reinterpret_cast<ScalarArrayOpExpr*>(node)->opno)) return true;
-      break;
-    case T_RelabelType:
-    case T_CoerceViaIO:
-    case T_BoolExpr:
-    case T_NullTest:
-    case T_BooleanTest:
-    case T_ArrayExpr:
-    case T_CoalesceExpr:
-    case T_CaseExpr:
-    case T_CaseWhen:
-    case T_CaseTestExpr:
-    case T_MinMaxExpr:
-    case T_List:
-      break;
-    default:
-      return true;
-  }
-  const Oid collation = exprCollation(node);
-  if (OidIsValid(collation) && !BuiltIn(collation)) return true;
-  if (IsA(node, List) ? false : !BuiltIn(exprType(node))) return true;
-  return expression_tree_walker(node, Walker(NotShippable), context);
-}
 
 bool CollectParams(Node* node, void* context) {
   if (node == nullptr) return false;
@@ -166,10 +120,9 @@ Plan* PlanShardScan(PlannerInfo* root, RelOptInfo* rel, CustomPath* best_path, L
     foreach (cell, clauses) {
       auto* info = static_cast<RestrictInfo*>(lfirst(cell));
       Node* clause = reinterpret_cast<Node*>(info->clause);
-      const bool shippable = PgCall([&] {
-        return !info->pseudoconstant && !contain_volatile_functions(clause) && !NotShippable(clause, nullptr);
-      });
-      if (shippable) pushed = PgCall([&] { return lappend(pushed, copyObjectImpl(clause)); });
+      const bool shippable = PgCall([&] { return !info->pseudoconstant && !contain_volatile_functions(clause); });
+      if (shippable && Shippable(clause, SubqueriesOnNodes::kRefuse))
+        pushed = PgCall([&] { return lappend(pushed, copyObjectImpl(clause)); });
     }
     std::string where;
     std::set<int> params;
@@ -207,7 +160,16 @@ const CustomPathMethods kShardScanPathMethods = {
 // scan: the shell is empty, so any local path would read nothing.
 void SetRelPathlist(PlannerInfo* root, RelOptInfo* rel, Index rti, RangeTblEntry* rte) {
   if (previous_pathlist_hook != nullptr) previous_pathlist_hook(root, rel, rti, rte);
-  if (!planning_with_shard_scans || rte->rtekind != RTE_RELATION || rel->reloptkind != RELOPT_BASEREL) return;
+  // Members of an append relation (a UNION ALL the planner flattened) are
+  // scanned like base relations.
+  if (!planning_with_shard_scans || (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL))
+    return;
+  double rows = 0;
+  if (const Fragment* fragment = rte->rtekind == RTE_FUNCTION ? PendingFragment(rte, &rows) : nullptr) {
+    AddFragmentPath(root, rel, *fragment, rows);
+    return;
+  }
+  if (rte->rtekind != RTE_RELATION) return;
   if (!metadata_cache::Find(rte->relid)) return;
   CustomPath* path = makeNode(CustomPath);
   path->path.pathtype = T_CustomScan;

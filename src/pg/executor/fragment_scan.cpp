@@ -1,0 +1,146 @@
+// The fragment scan executor; see fragment_scan.hpp.
+#include "pg/executor/fragment_scan.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pg/executor/custom_scan_state.hpp"
+#include "pg/executor/node_fanout.hpp"
+#include "pg/executor/shard_names.hpp"
+#include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+
+extern "C" {
+#include "commands/explain.h"
+#include "executor/executor.h"
+}
+
+namespace phantom::pg {
+
+namespace {
+
+struct FragmentExecution {
+  Fragment fragment;
+  StoredRows rows;
+  bool fetched = false;
+};
+
+using FragmentScanState = ScanStateWith<FragmentExecution>;
+
+Node* Int64Node(int64_t value) { return reinterpret_cast<Node*>(makeString(pstrdup(std::to_string(value).c_str()))); }
+
+Fragment DecodeFragment(List* encoded) {
+  Fragment fragment;
+  fragment.anchor_table = std::stoll(strVal(list_nth(encoded, 0)));
+  ListCell* cell = nullptr;
+  foreach (cell, static_cast<List*>(list_nth(encoded, 1))) fragment.query.pieces.emplace_back(strVal(lfirst(cell)));
+  foreach (cell, static_cast<List*>(list_nth(encoded, 2)))
+    fragment.query.tables.push_back(std::stoll(strVal(lfirst(cell))));
+  foreach (cell, static_cast<List*>(list_nth(encoded, 3))) fragment.params_used.push_back(lfirst_int(cell));
+  fragment.strategy = strVal(list_nth(encoded, 4));
+  return fragment;
+}
+
+// The fragment's SQL for the shard group at index.
+std::string ShardSql(const Fragment& fragment, int32_t index) {
+  std::string sql = fragment.query.Render([&](metadata::TableId id) { return ShardTableSql(id, index); });
+  sql.erase(0, sql.find_first_not_of(' '));  // ruleutils starts with a space
+  return sql;
+}
+
+// Each shard group runs on the node holding its anchor shard (this node's
+// copy when it has one); colocated shards share placements, and every
+// node holds the reference tables.
+std::map<metadata::NodeId, std::vector<int32_t>> ShardGroupsByNode(const DistributedTable& anchor) {
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
+  std::map<metadata::NodeId, std::vector<int32_t>> by_node;
+  for (const metadata::ShardRecord& shard : anchor.record.shards) {
+    if (shard.placements.empty()) continue;
+    metadata::NodeId node = shard.placements.front();
+    for (metadata::NodeId placement : shard.placements)
+      if (placement == local) node = local;
+    by_node[node].push_back(shard.shard_index);
+  }
+  return by_node;
+}
+
+void Fetch(FragmentScanState* state) {
+  FragmentExecution& execution = *state->execution;
+  auto anchor = TableById(execution.fragment.anchor_table);
+  std::vector<NodeStatement> statements;
+  for (const auto& [node_id, indexes] : ShardGroupsByNode(*anchor)) {
+    std::string sql;
+    for (int32_t index : indexes) {
+      if (!sql.empty()) sql += " UNION ALL ";
+      sql += "(" + ShardSql(execution.fragment, index) + ")";
+    }
+    statements.push_back({node_id, std::move(sql)});
+  }
+  RunOnNodes(statements, state->css.ss.ps.state->es_param_list_info, execution.fragment.params_used,
+             state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor, {}, execution.rows.Store(true));
+}
+
+void ExplainFragmentScan(CustomScanState* node, List*, ExplainState* es) {
+  GuardHook([&] {
+    const Fragment& fragment = reinterpret_cast<FragmentScanState*>(node)->execution->fragment;
+    auto anchor = TableById(fragment.anchor_table);
+    const auto by_node = ShardGroupsByNode(*anchor);
+    size_t shards = 0;
+    for (const auto& [node_id, indexes] : by_node) shards += indexes.size();
+    const std::string tasks = std::to_string(shards) + " shard(s) on " + std::to_string(by_node.size()) + " node(s)";
+    // On one line: ruleutils breaks lines for reading a view, not a plan.
+    std::string first;
+    for (char c : ShardSql(fragment, anchor->record.shards.front().shard_index)) {
+      if (c == '\n') c = ' ';
+      if (c == ' ' && !first.empty() && first.back() == ' ') continue;
+      first += c;
+    }
+    PgCall([&] {
+      ExplainPropertyText("Distribution", fragment.strategy.c_str(), es);
+      ExplainPropertyText("Tasks", tasks.c_str(), es);
+      ExplainPropertyText("Fragment", first.c_str(), es);
+    });
+  });
+}
+
+const CustomExecMethods kFragmentScanExecMethods = {
+    .CustomName = "PhantomDB Fragment Scan",
+    .BeginCustomScan = FetchOnceScan<FragmentExecution, Fetch>::Begin,
+    .ExecCustomScan = FetchOnceScan<FragmentExecution, Fetch>::Exec,
+    .EndCustomScan = FetchOnceScan<FragmentExecution, Fetch>::End,
+    .ReScanCustomScan = FetchOnceScan<FragmentExecution, Fetch>::ReScan,
+    .ExplainCustomScan = ExplainFragmentScan,
+};
+
+Node* CreateFragmentScanState(CustomScan* scan) {
+  return GuardHook([&] {
+    FragmentScanState* state = NewScanState<FragmentExecution>(&kFragmentScanExecMethods);
+    state->execution->fragment = DecodeFragment(scan->custom_private);
+    return reinterpret_cast<Node*>(state);
+  });
+}
+
+}  // namespace
+
+const CustomScanMethods FragmentScanMethods = {
+    .CustomName = "PhantomDB Fragment Scan",
+    .CreateCustomScanState = CreateFragmentScanState,
+};
+
+List* EncodeFragment(const Fragment& fragment) {
+  return PgCall([&] {
+    List* pieces = NIL;
+    for (const std::string& piece : fragment.query.pieces) pieces = lappend(pieces, makeString(pstrdup(piece.c_str())));
+    List* tables = NIL;
+    for (metadata::TableId id : fragment.query.tables) tables = lappend(tables, Int64Node(id));
+    List* params = NIL;
+    for (int param : fragment.params_used) params = lappend_int(params, param);
+    return list_make5(Int64Node(fragment.anchor_table), pieces, tables, params,
+                      makeString(pstrdup(fragment.strategy.c_str())));
+  });
+}
+
+void RegisterFragmentScan() { RegisterCustomScanMethods(&FragmentScanMethods); }
+
+}  // namespace phantom::pg

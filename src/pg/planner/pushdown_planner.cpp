@@ -1,0 +1,809 @@
+// The pushdown planner; see pushdown_planner.hpp and docs/query-processing.md.
+#include "pg/planner/pushdown_planner.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "pg/guard.hpp"
+#include "pg/metadata/metadata_cache.hpp"
+#include "pg/planner/fragment_path.hpp"
+#include "pg/planner/shard_query.hpp"
+#include "pg/planner/shard_scan_path.hpp"
+#include "pg/planner/shippable.hpp"
+#include "pg/sharding/distribution_value.hpp"
+
+extern "C" {
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_func.h"
+#include "parser/parse_oper.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+}
+
+namespace phantom::pg {
+
+namespace {
+
+using TablePtr = std::shared_ptr<const DistributedTable>;
+
+struct PendingEntry {
+  Fragment fragment;
+  double rows;
+};
+
+// The fragments of the plan being made, by their range table entry.
+std::map<const RangeTblEntry*, PendingEntry> pending;
+
+Node* StripRelabel(Node* node) {
+  while (node != nullptr && IsA(node, RelabelType))
+    node = reinterpret_cast<Node*>(reinterpret_cast<RelabelType*>(node)->arg);
+  return node;
+}
+
+// Whether each shard group can compute the FROM clause on its own: the
+// distributed tables are colocated and tied together by equalities of their
+// distribution columns (so shard i of one only meets shard i of the others),
+// and no outer join keeps the unmatched rows of a side without a
+// distributed table (each shard group would emit them again).
+class FromClause {
+ public:
+  explicit FromClause(Query* query) : query_(query) { pushable_ = Analyze(); }
+
+  bool Pushable() const { return pushable_; }
+  const TablePtr& Anchor() const { return hash_.begin()->second; }
+
+  // Whether expr is the distribution column of a distributed table whose
+  // rows no outer join null-extends: grouping by it keeps each group in one
+  // shard group.
+  bool IsGroupingKey(Node* expr) const {
+    expr = StripRelabel(expr);
+    if (expr == nullptr || !IsA(expr, Var)) return false;
+    auto* var = reinterpret_cast<Var*>(expr);
+    auto it = hash_.find(var->varno);
+    return var->varlevelsup == 0 && it != hash_.end() && var->varattno == it->second->distribution_attno &&
+           nullable_.count(var->varno) == 0;
+  }
+
+ private:
+  bool Analyze() {
+    Index rtindex = 1;
+    ListCell* cell = nullptr;
+    foreach (cell, query_->rtable) {
+      auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+      if (rte->rtekind == RTE_RELATION) {
+        TablePtr table = metadata_cache::Find(rte->relid);
+        if (!table || rte->tablesample != nullptr) return false;
+        if (!table->IsReference()) {
+          hash_[rtindex] = table;
+          parent_[rtindex] = rtindex;
+        }
+      } else if (rte->rtekind != RTE_JOIN) {
+        return false;
+      }
+      rtindex++;
+    }
+    if (hash_.empty()) return false;
+    for (const auto& [index, table] : hash_)
+      if (table->record.colocation_id != Anchor()->record.colocation_id) return false;
+    if (!Walk(reinterpret_cast<Node*>(query_->jointree))) return false;
+    std::set<Index> roots;
+    for (const auto& [index, table] : hash_) roots.insert(Find(index));
+    return roots.size() == 1;
+  }
+
+  bool HasDistributed(Node* node) const {
+    std::set<Index> indexes;
+    Rtindexes(node, indexes);
+    for (Index index : indexes)
+      if (hash_.count(index) > 0) return true;
+    return false;
+  }
+
+  static void Rtindexes(Node* node, std::set<Index>& out) {
+    if (node == nullptr) return;
+    if (IsA(node, RangeTblRef)) {
+      out.insert(reinterpret_cast<RangeTblRef*>(node)->rtindex);
+    } else if (IsA(node, JoinExpr)) {
+      Rtindexes(reinterpret_cast<JoinExpr*>(node)->larg, out);
+      Rtindexes(reinterpret_cast<JoinExpr*>(node)->rarg, out);
+    } else if (IsA(node, FromExpr)) {
+      ListCell* cell = nullptr;
+      foreach (cell, reinterpret_cast<FromExpr*>(node)->fromlist) Rtindexes(static_cast<Node*>(lfirst(cell)), out);
+    }
+  }
+
+  void MarkNullable(Node* side) { Rtindexes(side, nullable_); }
+
+  bool Walk(Node* node) {
+    if (node == nullptr || IsA(node, RangeTblRef)) return true;
+    if (IsA(node, FromExpr)) {
+      auto* from = reinterpret_cast<FromExpr*>(node);
+      ListCell* cell = nullptr;
+      foreach (cell, from->fromlist)
+        if (!Walk(static_cast<Node*>(lfirst(cell)))) return false;
+      AddEqualities(from->quals);
+      return true;
+    }
+    if (!IsA(node, JoinExpr)) return false;
+    auto* join = reinterpret_cast<JoinExpr*>(node);
+    if (!Walk(join->larg) || !Walk(join->rarg)) return false;
+    switch (join->jointype) {
+      case JOIN_INNER:
+        break;
+      case JOIN_LEFT:
+        if (!HasDistributed(join->larg)) return false;
+        MarkNullable(join->rarg);
+        break;
+      case JOIN_RIGHT:
+        if (!HasDistributed(join->rarg)) return false;
+        MarkNullable(join->larg);
+        break;
+      case JOIN_FULL:
+        if (!HasDistributed(join->larg) || !HasDistributed(join->rarg)) return false;
+        MarkNullable(join->larg);
+        MarkNullable(join->rarg);
+        break;
+      default:
+        return false;
+    }
+    // An outer join's ON equality ties its sides as well: a row only ever
+    // meets rows of its own shard group, or none.
+    AddEqualities(join->quals);
+    return true;
+  }
+
+  void AddEqualities(Node* quals) {
+    if (quals == nullptr) return;
+    List* conjuncts =
+        PgCall([&] { return make_ands_implicit(reinterpret_cast<Expr*>(flatten_join_alias_vars(query_, quals))); });
+    ListCell* cell = nullptr;
+    foreach (cell, conjuncts) {
+      Node* conjunct = static_cast<Node*>(lfirst(cell));
+      if (!IsA(conjunct, OpExpr)) continue;
+      auto* op = reinterpret_cast<OpExpr*>(conjunct);
+      if (list_length(op->args) != 2) continue;
+      auto a = DistributionVar(static_cast<Node*>(linitial(op->args)));
+      auto b = DistributionVar(static_cast<Node*>(lsecond(op->args)));
+      if (!a || !b) continue;
+      if (!IsDistributionEquality(op->opno, hash_[*a]->distribution_type, hash_[*b]->distribution_type)) continue;
+      parent_[Find(*a)] = Find(*b);
+    }
+  }
+
+  std::optional<Index> DistributionVar(Node* expr) const {
+    expr = StripRelabel(expr);
+    if (expr == nullptr || !IsA(expr, Var)) return std::nullopt;
+    auto* var = reinterpret_cast<Var*>(expr);
+    auto it = hash_.find(var->varno);
+    if (var->varlevelsup != 0 || it == hash_.end() || var->varattno != it->second->distribution_attno)
+      return std::nullopt;
+    return var->varno;
+  }
+
+  Index Find(Index x) {
+    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
+    return x;
+  }
+
+  Query* query_;
+  bool pushable_ = false;
+  std::map<Index, TablePtr> hash_;
+  std::set<Index> nullable_;
+  std::map<Index, Index> parent_;
+};
+
+bool HasSubLink(Node* node) {
+  return PgCall([&] { return checkExprHasSubLink(node); });
+}
+
+TargetEntry* SortGroupEntry(SortGroupClause* clause, List* target_list) {
+  return PgCall([&] { return get_sortgroupclause_tle(clause, target_list); });
+}
+
+bool RunsOnNodes(Node* node) {
+  return Shippable(node, SubqueriesOnNodes::kOverReferenceTables) &&
+         !PgCall([&] { return contain_volatile_functions(node); });
+}
+
+// The fragment's select list, built up as the combining query asks for
+// columns; equal expressions share a column.
+class FragmentColumns {
+ public:
+  // The fragment column (1-based) computing expr.
+  AttrNumber Of(Expr* expr) {
+    for (size_t i = 0; i < entries_.size(); i++)
+      if (PgCall([&] { return equal(entries_[i]->expr, expr); })) return static_cast<AttrNumber>(i + 1);
+    const auto resno = static_cast<AttrNumber>(entries_.size() + 1);
+    entries_.push_back(PgCall([&] { return makeTargetEntry(expr, resno, nullptr, false); }));
+    return resno;
+  }
+
+  // The combining query's reference to column attno, levelsup queries up.
+  Var* VarOf(AttrNumber attno, Index levelsup = 0) const {
+    Node* expr = reinterpret_cast<Node*>(entries_[static_cast<size_t>(attno - 1)]->expr);
+    return PgCall([&] { return makeVar(1, attno, exprType(expr), exprTypmod(expr), exprCollation(expr), levelsup); });
+  }
+
+  // A column for group key ref of the fragment's GROUP BY.
+  // A column for group key ref of the fragment's GROUP BY (its own column
+  // when the expression is also another key).
+  void AddGroupKey(Expr* expr, Index ref) {
+    TargetEntry* entry = entries_[static_cast<size_t>(Of(expr) - 1)];
+    if (entry->ressortgroupref != 0 && entry->ressortgroupref != ref) {
+      const auto resno = static_cast<AttrNumber>(entries_.size() + 1);
+      entry = PgCall([&] { return makeTargetEntry(expr, resno, nullptr, false); });
+      entries_.push_back(entry);
+    }
+    entry->ressortgroupref = ref;
+  }
+
+  List* TargetList() const {
+    List* list = NIL;
+    for (TargetEntry* entry : entries_) list = PgCall([&] { return lappend(list, entry); });
+    return list;
+  }
+  size_t Size() const { return entries_.size(); }
+
+ private:
+  std::vector<TargetEntry*> entries_;
+};
+
+// --- The rows strategy: the fragment returns the columns used above the
+// FROM clause; the combining query is the rest of the user's query.
+
+struct VarWalk {
+  int depth = 0;
+  std::vector<Var*> vars;  // the query's own columns, levelsup 0, in order of appearance
+  bool unsupported = false;
+  FragmentColumns* columns = nullptr;
+  std::map<std::pair<Index, AttrNumber>, AttrNumber> attnos;
+};
+
+bool CollectVars(Node* node, void* raw) {
+  if (node == nullptr) return false;
+  auto* walk = static_cast<VarWalk*>(raw);
+  if (IsA(node, Var)) {
+    auto* var = reinterpret_cast<Var*>(node);
+    if (static_cast<int>(var->varlevelsup) != walk->depth) return false;
+    // Whole rows and system columns of shards mean nothing here.
+    if (var->varattno <= 0) walk->unsupported = true;
+    const std::pair<Index, AttrNumber> key{var->varno, var->varattno};
+    if (walk->attnos.count(key) == 0) {
+      Var* copy = static_cast<Var*>(copyObjectImpl(var));
+      copy->varlevelsup = 0;
+      walk->vars.push_back(copy);
+      walk->attnos[key] = 0;
+    }
+    return false;
+  }
+  if (IsA(node, Query)) {
+    walk->depth++;
+    const bool result = query_tree_walker(reinterpret_cast<Query*>(node), Walker(CollectVars), raw, 0);
+    walk->depth--;
+    return result;
+  }
+  return expression_tree_walker(node, Walker(CollectVars), raw);
+}
+
+Node* MapVars(Node* node, void* raw) {
+  if (node == nullptr) return nullptr;
+  auto* walk = static_cast<VarWalk*>(raw);
+  if (IsA(node, Var)) {
+    auto* var = reinterpret_cast<Var*>(node);
+    if (static_cast<int>(var->varlevelsup) != walk->depth) return static_cast<Node*>(copyObjectImpl(node));
+    auto found = walk->attnos.find({var->varno, var->varattno});
+    if (found == walk->attnos.end()) {
+      walk->unsupported = true;
+      return static_cast<Node*>(copyObjectImpl(node));
+    }
+    const AttrNumber attno = found->second;
+    return reinterpret_cast<Node*>(
+        makeVar(1, attno, var->vartype, var->vartypmod, var->varcollid, static_cast<Index>(walk->depth)));
+  }
+  if (IsA(node, Query)) {
+    walk->depth++;
+    Node* result =
+        reinterpret_cast<Node*>(query_tree_mutator(reinterpret_cast<Query*>(node), Mutator(MapVars), raw, 0));
+    walk->depth--;
+    return result;
+  }
+  return expression_tree_mutator(node, Mutator(MapVars), raw);
+}
+
+// LIMIT n OFFSET m: each shard group needs its first n + m rows.
+Node* ShardLimit(Query* query) {
+  if (query->limitOffset == nullptr) return static_cast<Node*>(copyObjectImpl(query->limitCount));
+  return PgCall([&] {
+    ParseState* pstate = make_parsestate(nullptr);
+    Node* sum = reinterpret_cast<Node*>(make_op(pstate, list_make1(makeString(pstrdup("+"))),
+                                                static_cast<Node*>(copyObjectImpl(query->limitCount)),
+                                                static_cast<Node*>(copyObjectImpl(query->limitOffset)), nullptr, -1));
+    return eval_const_expressions(nullptr, sum);
+  });
+}
+
+// What the fragment and the combining query start from: the user's query
+// without the clauses each strategy adds back.
+Query* BareFragment(Query* query) {
+  auto* fragment = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));
+  fragment->targetList = NIL;
+  fragment->groupClause = NIL;
+  fragment->groupingSets = NIL;
+  fragment->groupDistinct = false;
+  fragment->havingQual = nullptr;
+  fragment->windowClause = NIL;
+  fragment->distinctClause = NIL;
+  fragment->hasDistinctOn = false;
+  fragment->sortClause = NIL;
+  fragment->limitCount = nullptr;
+  fragment->limitOffset = nullptr;
+  fragment->limitOption = LIMIT_OPTION_DEFAULT;
+  fragment->hasAggs = false;
+  fragment->hasWindowFuncs = false;
+  fragment->hasTargetSRFs = false;
+  return fragment;
+}
+
+struct Split {
+  Query* fragment = nullptr;
+  Query* combining = nullptr;
+  FragmentColumns columns;
+  std::string strategy;
+  double rows = 1000;
+};
+
+bool CanPushLimit(Query* query) {
+  return query->limitCount != nullptr && !HasSubLink(query->limitCount) && !HasSubLink(query->limitOffset) &&
+         !query->hasAggs && query->groupClause == NIL && query->groupingSets == NIL && query->havingQual == nullptr &&
+         query->distinctClause == NIL && !query->hasWindowFuncs && !query->hasTargetSRFs;
+}
+
+// Adds ORDER BY and LIMIT n + m to a fragment whose select list holds the
+// sort keys as hidden columns (appended after the visible ones).
+void PushLimit(Query* query, Query* fragment) {
+  fragment->sortClause = static_cast<List*>(copyObjectImpl(query->sortClause));
+  fragment->limitCount = ShardLimit(query);
+  fragment->limitOption = query->limitOption;
+}
+
+bool SplitRows(Query* query, Split& split, size_t shard_count) {
+  VarWalk walk;
+  PgCall([&] {
+    CollectVars(reinterpret_cast<Node*>(query->targetList), &walk);
+    CollectVars(query->havingQual, &walk);
+  });
+  if (walk.unsupported) return false;
+  for (Var* var : walk.vars) walk.attnos[{var->varno, var->varattno}] = split.columns.Of(reinterpret_cast<Expr*>(var));
+  // A row count needs rows, even without columns.
+  if (split.columns.Size() == 0)
+    split.columns.Of(reinterpret_cast<Expr*>(
+        PgCall([] { return makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(0), false, true); })));
+
+  split.fragment = BareFragment(query);
+  split.fragment->targetList = split.columns.TargetList();
+  bool limit_pushed = false;
+  if (CanPushLimit(query)) {
+    List* hidden = NIL;
+    bool sortable = true;
+    ListCell* cell = nullptr;
+    foreach (cell, query->sortClause) {
+      auto* clause = static_cast<SortGroupClause*>(lfirst(cell));
+      TargetEntry* entry = SortGroupEntry(clause, query->targetList);
+      if (!RunsOnNodes(reinterpret_cast<Node*>(entry->expr))) sortable = false;
+      TargetEntry* key = PgCall([&] {
+        return makeTargetEntry(static_cast<Expr*>(copyObjectImpl(entry->expr)),
+                               static_cast<AttrNumber>(split.columns.Size() + list_length(hidden) + 1), nullptr, true);
+      });
+      key->ressortgroupref = clause->tleSortGroupRef;
+      hidden = PgCall([&] { return lappend(hidden, key); });
+    }
+    if (sortable) {
+      split.fragment->targetList = PgCall([&] { return list_concat(split.fragment->targetList, hidden); });
+      PushLimit(query, split.fragment);
+      limit_pushed = true;
+    }
+  }
+
+  split.combining = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));
+  PgCall([&] {
+    walk.depth = 0;
+    split.combining->targetList =
+        reinterpret_cast<List*>(MapVars(reinterpret_cast<Node*>(split.combining->targetList), &walk));
+    split.combining->havingQual = MapVars(split.combining->havingQual, &walk);
+  });
+  if (walk.unsupported) return false;
+  split.strategy = limit_pushed ? "shards return their first rows in order, combined here"
+                                : "shards return the joined and filtered rows, the rest runs here";
+  split.rows = 1000.0 * static_cast<double>(shard_count);
+  return true;
+}
+
+// --- The whole-query strategy: grouped by a distribution column.
+
+bool SplitWholeQuery(Query* query, const FromClause& from, Split& split) {
+  if (query->groupClause == NIL || query->groupingSets != NIL || query->hasWindowFuncs) return false;
+  bool keyed = false;
+  ListCell* cell = nullptr;
+  foreach (cell, query->groupClause) {
+    TargetEntry* entry = SortGroupEntry(static_cast<SortGroupClause*>(lfirst(cell)), query->targetList);
+    if (from.IsGroupingKey(reinterpret_cast<Node*>(entry->expr))) keyed = true;
+  }
+  if (!keyed || !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) || !RunsOnNodes(query->havingQual))
+    return false;
+
+  split.fragment = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));
+  split.fragment->sortClause = NIL;
+  split.fragment->distinctClause = NIL;
+  split.fragment->hasDistinctOn = false;
+  split.fragment->limitCount = nullptr;
+  split.fragment->limitOffset = nullptr;
+  split.fragment->limitOption = LIMIT_OPTION_DEFAULT;
+  List* combining_targets = NIL;
+  // Every entry, hidden ones too, is a fragment column, in the same order.
+  split.fragment->targetList = NIL;
+  AttrNumber resno = 1;
+  foreach (cell, query->targetList) {
+    auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+    PgCall([&] {
+      TargetEntry* shard_entry = flatCopyTargetEntry(entry);
+      shard_entry->resno = resno;
+      shard_entry->resjunk = false;
+      split.fragment->targetList = lappend(split.fragment->targetList, shard_entry);
+      Var* var = makeVar(1, resno, exprType(reinterpret_cast<Node*>(entry->expr)),
+                         exprTypmod(reinterpret_cast<Node*>(entry->expr)),
+                         exprCollation(reinterpret_cast<Node*>(entry->expr)), 0);
+      TargetEntry* combined = flatCopyTargetEntry(entry);
+      combined->expr = reinterpret_cast<Expr*>(var);
+      combining_targets = lappend(combining_targets, combined);
+    });
+    resno++;
+  }
+  // Each group is complete in its shard group: the first rows of each
+  // shard group include the first rows overall.
+  if (query->limitCount != nullptr && !HasSubLink(query->limitCount) && !HasSubLink(query->limitOffset) &&
+      query->distinctClause == NIL && !query->hasTargetSRFs)
+    PushLimit(query, split.fragment);
+
+  split.combining = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));
+  split.combining->targetList = combining_targets;
+  split.combining->groupClause = NIL;
+  split.combining->havingQual = nullptr;
+  split.combining->hasAggs = false;
+  split.combining->hasTargetSRFs = false;
+  split.strategy = "whole query per shard (grouped by the distribution column), combined here";
+  split.rows = 1000;
+  return true;
+}
+
+// --- The partial-aggregates strategy.
+
+Oid CatalogAggregate(const char* name, Oid argument_type) {
+  return PgCall([&] {
+    return LookupFuncName(list_make2(makeString(pstrdup("pg_catalog")), makeString(pstrdup(name))), 1, &argument_type,
+                          true);
+  });
+}
+
+Aggref* MakeAggregate(Oid function, Expr* argument, Expr* filter) {
+  return PgCall([&] {
+    Aggref* aggref = makeNode(Aggref);
+    aggref->aggfnoid = function;
+    aggref->aggtype = get_func_rettype(function);
+    aggref->aggcollid = InvalidOid;
+    aggref->inputcollid = exprCollation(reinterpret_cast<Node*>(argument));
+    aggref->aggtranstype = InvalidOid;
+    aggref->aggargtypes = list_make1_oid(exprType(reinterpret_cast<Node*>(argument)));
+    aggref->args = list_make1(makeTargetEntry(argument, 1, nullptr, false));
+    aggref->aggfilter = filter;
+    aggref->aggkind = AGGKIND_NORMAL;
+    aggref->aggsplit = AGGSPLIT_SIMPLE;
+    aggref->aggno = -1;
+    aggref->aggtransno = -1;
+    aggref->location = -1;
+    return aggref;
+  });
+}
+
+Node* Coerce(Node* expr, Oid type) {
+  const Oid from = PgCall([&] { return exprType(expr); });
+  if (from == type) return expr;
+  Node* result = PgCall([&] {
+    return coerce_to_target_type(nullptr, expr, from, type, -1, COERCION_EXPLICIT, COERCE_EXPLICIT_CAST, -1);
+  });
+  if (result == nullptr) throw Error(sqlstate::kInternalError, "no cast for a combined aggregate");
+  return result;
+}
+
+Node* Operator(const char* name, Node* left, Node* right) {
+  return PgCall([&] {
+    ParseState* pstate = make_parsestate(nullptr);
+    return reinterpret_cast<Node*>(make_op(pstate, list_make1(makeString(pstrdup(name))), left, right, nullptr, -1));
+  });
+}
+
+// sum() over a column of partial sums, in the column's own type where
+// sum() widens it (sum(int8) is numeric).
+Node* SumOf(Var* partial, Oid result_type) {
+  const Oid function = CatalogAggregate("sum", partial->vartype);
+  if (!OidIsValid(function)) return nullptr;
+  return Coerce(reinterpret_cast<Node*>(MakeAggregate(function, reinterpret_cast<Expr*>(partial), nullptr)),
+                result_type);
+}
+
+struct GroupedMap {
+  std::vector<std::pair<Expr*, AttrNumber>> keys;  // group expression -> fragment column
+  FragmentColumns* columns;
+  bool failed = false;
+};
+
+// The combined form of aggref; its partial aggregates become fragment
+// columns. nullptr when it does not split.
+Node* Combine(Aggref* aggref, FragmentColumns& columns) {
+  if (aggref->aggdistinct != NIL || aggref->aggkind != AGGKIND_NORMAL || aggref->agglevelsup != 0 ||
+      aggref->aggdirectargs != NIL || aggref->aggvariadic)
+    return nullptr;
+  const char* raw_name = PgCall([&] { return get_func_name(aggref->aggfnoid); });
+  const Oid schema = PgCall([&] { return get_func_namespace(aggref->aggfnoid); });
+  if (raw_name == nullptr || schema != PG_CATALOG_NAMESPACE) return nullptr;
+  const std::string name = raw_name;
+  // Order does not change these aggregates' results.
+  auto* partial = static_cast<Aggref*>(PgCall([&] { return copyObjectImpl(aggref); }));
+  partial->aggorder = NIL;
+  if (!RunsOnNodes(reinterpret_cast<Node*>(partial))) return nullptr;
+
+  if (name == "count") {
+    Var* counts = columns.VarOf(columns.Of(reinterpret_cast<Expr*>(partial)));
+    Node* sum = SumOf(counts, INT8OID);
+    return PgCall([&] {
+      CoalesceExpr* coalesce = makeNode(CoalesceExpr);
+      coalesce->coalescetype = INT8OID;
+      coalesce->coalescecollid = InvalidOid;
+      coalesce->args = list_make2(sum, makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(0), false, true));
+      coalesce->location = -1;
+      return reinterpret_cast<Node*>(coalesce);
+    });
+  }
+  if (name == "sum") return SumOf(columns.VarOf(columns.Of(reinterpret_cast<Expr*>(partial))), aggref->aggtype);
+  if (name == "min" || name == "max" || name == "bool_and" || name == "bool_or" || name == "every" ||
+      name == "bit_and" || name == "bit_or" || name == "bit_xor") {
+    Var* partials = columns.VarOf(columns.Of(reinterpret_cast<Expr*>(partial)));
+    auto* combined = static_cast<Aggref*>(PgCall([&] { return copyObjectImpl(aggref); }));
+    combined->aggorder = NIL;
+    combined->aggfilter = nullptr;
+    combined->args =
+        PgCall([&] { return list_make1(makeTargetEntry(reinterpret_cast<Expr*>(partials), 1, nullptr, false)); });
+    return reinterpret_cast<Node*>(combined);
+  }
+  if (name == "avg") {
+    const Oid input = linitial_oid(aggref->aggargtypes);
+    auto* argument = static_cast<Expr*>(
+        PgCall([&] { return copyObjectImpl(static_cast<TargetEntry*>(linitial(aggref->args))->expr); }));
+    Oid sum_function = InvalidOid;
+    if (input == INT2OID || input == INT4OID || input == INT8OID || input == NUMERICOID || input == INTERVALOID) {
+      sum_function = CatalogAggregate("sum", input);
+    } else if (input == FLOAT4OID || input == FLOAT8OID) {
+      // avg(real) accumulates in double precision.
+      argument = reinterpret_cast<Expr*>(Coerce(reinterpret_cast<Node*>(argument), FLOAT8OID));
+      sum_function = CatalogAggregate("sum", FLOAT8OID);
+    }
+    if (!OidIsValid(sum_function)) return nullptr;
+    auto* filter = static_cast<Expr*>(PgCall([&] { return copyObjectImpl(aggref->aggfilter); }));
+    Var* sums = columns.VarOf(columns.Of(reinterpret_cast<Expr*>(MakeAggregate(sum_function, argument, filter))));
+    auto* counted = static_cast<Expr*>(PgCall([&] { return copyObjectImpl(argument); }));
+    auto* count_filter = static_cast<Expr*>(PgCall([&] { return copyObjectImpl(aggref->aggfilter); }));
+    Var* counts = columns.VarOf(columns.Of(reinterpret_cast<Expr*>(MakeAggregate(F_COUNT_ANY, counted, count_filter))));
+    Node* total = SumOf(sums, sums->vartype == INT8OID ? NUMERICOID : sums->vartype);
+    Node* count = SumOf(counts, NUMERICOID);
+    if (total == nullptr || count == nullptr) return nullptr;
+    Node* result = nullptr;
+    if (aggref->aggtype == NUMERICOID) {
+      result = Operator("/", Coerce(total, NUMERICOID), count);
+    } else if (aggref->aggtype == FLOAT8OID) {
+      result = Operator("/", Coerce(total, FLOAT8OID), Coerce(count, FLOAT8OID));
+    } else if (aggref->aggtype == INTERVALOID) {
+      result = Operator("/", total, Coerce(count, FLOAT8OID));
+    }
+    if (result == nullptr || PgCall([&] { return exprType(result); }) != aggref->aggtype) return nullptr;
+    return result;
+  }
+  return nullptr;
+}
+
+// A tree mutator: runs inside PgCall and must not throw (C frames between).
+Node* MapGrouped(Node* node, void* raw) {
+  if (node == nullptr) return nullptr;
+  auto* map = static_cast<GroupedMap*>(raw);
+  if (map->failed) return node;
+  for (const auto& [key, attno] : map->keys)
+    if (equal(node, key))
+      return reinterpret_cast<Node*>(makeVar(1, attno, exprType(node), exprTypmod(node), exprCollation(node), 0));
+  if (IsA(node, Aggref)) {
+    Node* combined = nullptr;
+    try {
+      combined = Combine(reinterpret_cast<Aggref*>(node), *map->columns);
+    } catch (...) {
+      combined = nullptr;
+    }
+    if (combined == nullptr) {
+      map->failed = true;
+      return node;
+    }
+    return combined;
+  }
+  // A column neither grouped nor aggregated (functionally dependent on a
+  // grouped key) has no value per partial group.
+  if (IsA(node, Var) || IsA(node, GroupingFunc) || IsA(node, SubLink) || IsA(node, Query)) {
+    map->failed = true;
+    return node;
+  }
+  return expression_tree_mutator(node, Mutator(MapGrouped), raw);
+}
+
+bool SplitPartialAggregates(Query* query, Split& split, size_t shard_count) {
+  if ((!query->hasAggs && query->groupClause == NIL) || query->groupingSets != NIL) return false;
+  if (PgCall([&] {
+        return checkExprHasSubLink(reinterpret_cast<Node*>(query->targetList)) ||
+               checkExprHasSubLink(query->havingQual);
+      }))
+    return false;
+  GroupedMap map;
+  map.columns = &split.columns;
+  ListCell* cell = nullptr;
+  foreach (cell, query->groupClause) {
+    auto* clause = static_cast<SortGroupClause*>(lfirst(cell));
+    TargetEntry* entry = SortGroupEntry(clause, query->targetList);
+    if (!RunsOnNodes(reinterpret_cast<Node*>(entry->expr))) return false;
+    split.columns.AddGroupKey(entry->expr, clause->tleSortGroupRef);
+    map.keys.emplace_back(entry->expr, split.columns.Of(entry->expr));
+  }
+  List* targets = NIL;
+  foreach (cell, query->targetList) {
+    auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+    TargetEntry* combined = PgCall([&] { return flatCopyTargetEntry(entry); });
+    combined->expr =
+        reinterpret_cast<Expr*>(PgCall([&] { return MapGrouped(reinterpret_cast<Node*>(entry->expr), &map); }));
+    targets = PgCall([&] { return lappend(targets, combined); });
+  }
+  Node* having = PgCall([&] { return MapGrouped(query->havingQual, &map); });
+  if (map.failed) return false;
+
+  split.fragment = BareFragment(query);
+  split.fragment->targetList = split.columns.TargetList();
+  split.fragment->groupClause = static_cast<List*>(PgCall([&] { return copyObjectImpl(query->groupClause); }));
+  split.fragment->hasAggs = true;
+  split.combining = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));
+  split.combining->targetList = targets;
+  split.combining->havingQual = having;
+  split.strategy = "partial aggregates per shard, combined here";
+  split.rows = (query->groupClause == NIL ? 1.0 : 100.0) * static_cast<double>(shard_count);
+  return true;
+}
+
+// The combining query reads the fragment's rows from its first range table
+// entry; the user's tables stay in the range table (outside the FROM
+// clause) so that the executor checks the user's privileges on them and
+// the plan is invalidated when they change.
+RangeTblEntry* FragmentEntry(const Split& split) {
+  const Oid placeholder = FragmentFunction();
+  return PgCall([&] {
+    RangeTblFunction* function = makeNode(RangeTblFunction);
+    FuncExpr* call = makeFuncExpr(placeholder, RECORDOID, NIL, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+    call->funcretset = true;
+    function->funcexpr = reinterpret_cast<Node*>(call);
+    List* names = NIL;
+    int i = 1;
+    ListCell* cell = nullptr;
+    foreach (cell, split.fragment->targetList) {
+      auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+      if (entry->resjunk) continue;
+      Node* expr = reinterpret_cast<Node*>(entry->expr);
+      names = lappend(names, makeString(psprintf("c%d", i++)));
+      function->funccoltypes = lappend_oid(function->funccoltypes, exprType(expr));
+      function->funccoltypmods = lappend_int(function->funccoltypmods, exprTypmod(expr));
+      function->funccolcollations = lappend_oid(function->funccolcollations, exprCollation(expr));
+    }
+    function->funccolcount = list_length(names);
+    function->funccolnames = names;
+    RangeTblEntry* rte = makeNode(RangeTblEntry);
+    rte->rtekind = RTE_FUNCTION;
+    rte->functions = list_make1(function);
+    rte->eref = makeAlias("fragment", static_cast<List*>(copyObjectImpl(names)));
+    rte->inFromCl = true;
+    return rte;
+  });
+}
+
+bool CollectParams(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, Param) && reinterpret_cast<Param*>(node)->paramkind == PARAM_EXTERN)
+    static_cast<std::set<int>*>(context)->insert(reinterpret_cast<Param*>(node)->paramid);
+  if (IsA(node, Query)) return query_tree_walker(reinterpret_cast<Query*>(node), Walker(CollectParams), context, 0);
+  return expression_tree_walker(node, Walker(CollectParams), context);
+}
+
+class PendingScope {
+ public:
+  PendingScope() = default;
+  ~PendingScope() { pending.clear(); }
+  PendingScope(const PendingScope&) = delete;
+  PendingScope& operator=(const PendingScope&) = delete;
+};
+
+}  // namespace
+
+PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_options, ParamListInfo bound_params) {
+  if (parse->commandType != CMD_SELECT || parse->utilityStmt != nullptr || parse->setOperations != nullptr ||
+      parse->cteList != NIL || parse->rowMarks != NIL || parse->hasModifyingCTE)
+    return nullptr;
+  auto* query = static_cast<Query*>(PgCall([&] { return copyObjectImpl(parse); }));
+  FromClause from(query);
+  if (!from.Pushable() || !RunsOnNodes(reinterpret_cast<Node*>(query->jointree))) return nullptr;
+  // Above the FROM clause, a column of a join is the column it comes from.
+  PgCall([&] {
+    query->targetList =
+        reinterpret_cast<List*>(flatten_join_alias_vars(query, reinterpret_cast<Node*>(query->targetList)));
+    query->havingQual = flatten_join_alias_vars(query, query->havingQual);
+  });
+  const size_t shard_count = from.Anchor()->record.shards.size();
+
+  Split split;
+  if (!SplitWholeQuery(query, from, split)) {
+    split = Split();
+    if (!SplitPartialAggregates(query, split, shard_count)) {
+      split = Split();
+      if (!SplitRows(query, split, shard_count)) return nullptr;
+    }
+  }
+
+  Fragment fragment;
+  fragment.anchor_table = from.Anchor()->record.table_id;
+  fragment.query = BuildShardQuery(split.fragment);
+  std::set<int> params;
+  PgCall([&] { query_tree_walker(split.fragment, Walker(CollectParams), &params, 0); });
+  fragment.params_used.assign(params.begin(), params.end());
+  fragment.strategy = split.strategy;
+
+  Query* combining = split.combining;
+  RangeTblEntry* entry = FragmentEntry(split);
+  PgCall([&] {
+    List* rtable = list_make1(entry);
+    ListCell* cell = nullptr;
+    foreach (cell, query->rtable) {
+      auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+      if (rte->rtekind == RTE_RELATION) rtable = lappend(rtable, rte);
+    }
+    combining->rtable = rtable;
+    combining->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)), nullptr);
+    static_cast<RangeTblRef*>(linitial(combining->jointree->fromlist))->rtindex = 1;
+    combining->rowMarks = NIL;
+    combining->hasSubLinks = checkExprHasSubLink(reinterpret_cast<Node*>(combining->targetList)) ||
+                             checkExprHasSubLink(combining->havingQual) || checkExprHasSubLink(combining->limitCount) ||
+                             checkExprHasSubLink(combining->limitOffset);
+  });
+  PendingScope scope;
+  pending[entry] = PendingEntry{fragment, split.rows};
+  return PlanWithShardScans(combining, query_string, cursor_options, bound_params);
+}
+
+const Fragment* PendingFragment(const RangeTblEntry* rte, double* rows) {
+  auto it = pending.find(rte);
+  if (it == pending.end()) return nullptr;
+  *rows = it->second.rows;
+  return &it->second.fragment;
+}
+
+}  // namespace phantom::pg

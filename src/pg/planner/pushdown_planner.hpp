@@ -1,0 +1,39 @@
+// The pushdown planner: a SELECT over several shards whose FROM clause each
+// shard group can compute on its own — one distributed table, or colocated
+// ones joined on their distribution columns, with reference tables — runs
+// that part on the shards and combines the rows here.
+//
+// The query is split in two. The fragment runs once per shard group: the
+// FROM and WHERE clauses, and as much of the rest as is safe there. The
+// combining query is the user's query with its FROM clause replaced by the
+// fragments' rows; Postgres plans it as usual (docs/query-processing.md):
+//   - grouped by a distribution column: each group lives in one shard, so
+//     the whole query runs there and only ORDER BY, LIMIT and DISTINCT are
+//     applied again here, over few rows (LIMIT pushed down as a top-N);
+//   - other aggregates that split (count, sum, avg, min, max, bool and bit
+//     aggregates): the shards group and compute partial results, and the
+//     combining query aggregates those;
+//   - anything else: the shards return the joined, filtered rows and the
+//     combining query computes the rest (LIMIT pushed down where it can).
+#pragma once
+
+#include "pg/executor/fragment_scan.hpp"
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "nodes/params.h"
+#include "nodes/plannodes.h"
+}
+
+namespace phantom::pg {
+
+// The plan, or nullptr when the query's FROM clause cannot run per shard
+// group (the caller then takes the general fallback).
+PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_options, ParamListInfo bound_params);
+
+// For the set_rel_pathlist hook: the fragment that rte stands for while its
+// pushdown plan is being made, and the rows it is expected to return;
+// nullptr for every other entry.
+const Fragment* PendingFragment(const RangeTblEntry* rte, double* rows);
+
+}  // namespace phantom::pg
