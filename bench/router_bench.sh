@@ -16,49 +16,9 @@ SCALE=10
 CLIENTS=8
 PLAIN_PORT=26500
 PHANTOM_PORT=26501
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-PGBIN=$(pg_config --bindir)
-WORK=$(mktemp -d /tmp/phantom-bench.XXXXXX)
-chmod 755 "$WORK"
-
-if [[ $(id -u) == 0 ]]; then
-	as_server() { (cd / && runuser -u postgres -- env TMPDIR=/tmp "$@"); }
-	chown postgres "$WORK"
-else
-	as_server() { "$@"; }
-fi
-
-cleanup() {
-	as_server "$PGBIN/pg_ctl" -D "$WORK/plain" -m fast stop >/dev/null 2>&1 || true
-	"$REPO/bin/phantomctl" --dir "$WORK/cluster" destroy >/dev/null 2>&1 || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-psql_at() { as_server "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -d postgres "${@:2}"; }
-
-echo "== starting plain Postgres on $PLAIN_PORT and PhantomDB on $PHANTOM_PORT-$((PHANTOM_PORT + 2))"
-as_server "$PGBIN/initdb" -D "$WORK/plain" -U postgres -A trust -E UTF8 >/dev/null
-# The same settings as a phantomctl node, minus the extension.
-cat <<CONF | as_server tee -a "$WORK/plain/postgresql.conf" >/dev/null
-port = $PLAIN_PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = ''
-max_prepared_transactions = 64
-shared_buffers = 64MB
-CONF
-as_server "$PGBIN/pg_ctl" -D "$WORK/plain" -l "$WORK/plain.log" -w start >/dev/null
-"$REPO/bin/phantomctl" up --port "$PHANTOM_PORT" --dir "$WORK/cluster" >/dev/null
-
-echo "== loading pgbench scale $SCALE"
-as_server "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$PLAIN_PORT" -U postgres postgres >/dev/null 2>&1
-as_server "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$PHANTOM_PORT" -U postgres postgres >/dev/null 2>&1
-psql_at "$PHANTOM_PORT" <<'SQL'
-SELECT phantom_create_reference_table('pgbench_branches');
-SELECT phantom_create_reference_table('pgbench_tellers');
-SELECT phantom_create_distributed_table('pgbench_accounts', 'aid', 32);
-SELECT phantom_create_distributed_table('pgbench_history', 'aid', 32, colocate_with => 'pgbench_accounts');
-SQL
+WORK_PREFIX="phantom-bench"
+# shellcheck source=bench/pgbench_servers.sh
+source "$(dirname "$0")/pgbench_servers.sh"
 for port in "$PLAIN_PORT" "$PHANTOM_PORT"; do psql_at "$port" -c 'CHECKPOINT' >/dev/null; done
 
 cat >"$WORK/select.sql" <<'SQL'
@@ -77,7 +37,6 @@ tps() { # port script
 		-f "$2" -h 127.0.0.1 -p "$1" -U postgres postgres 2>/dev/null |
 		awk '/^tps = / { print $3 }'
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A RESULT
 for workload in select update; do
