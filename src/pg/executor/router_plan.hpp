@@ -35,8 +35,9 @@ struct RouterPlan {
   std::vector<int> params_used;
   // SELECT ... FOR UPDATE/SHARE: run on this node as a read-write statement.
   bool locks_rows = false;
-  // UPDATE/DELETE of one distributed table: runs on every shard the pins
-  // name (every shard when there are none), not just one.
+  // UPDATE/DELETE of one distributed table, or INSERT ... SELECT whose rows
+  // stay in the shard group they are read from: runs on every shard the
+  // pins name (every shard when there are none), not just one.
   bool several_shards = false;
   // A SELECT whose rows from several shards may simply be concatenated (no
   // aggregate, grouping, DISTINCT, ordering, LIMIT, window or set operation):

@@ -336,7 +336,7 @@ void RunTemplate(RouterScanState* state) {
 void DescribeWithoutRunning(RouterScanState* state, ExplainState* es) {
   RouterExecution& execution = *state->execution;
   const RouterPlan& plan = execution.plan;
-  if (plan.command == CMD_INSERT) return;
+  if (plan.command == CMD_INSERT && !plan.several_shards) return;
   if (!plan.params_used.empty() && state->css.ss.ps.state->es_param_list_info == nullptr) return;
   int32_t shard_index = 0;
   if (plan.several_shards) {
@@ -641,7 +641,7 @@ void InsertSelectedRows(RouterScanState* state) {
 
 void Execute(RouterScanState* state) {
   state->execution->rows.Clear();
-  if (state->execution->plan.command != CMD_INSERT)
+  if (state->execution->plan.command != CMD_INSERT || state->execution->plan.several_shards)
     RunTemplate(state);
   else if (!state->execution->plan.select_sql.empty())
     InsertSelectedRows(state);

@@ -799,6 +799,36 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
   return PlanWithShardScans(combining, query_string, cursor_options, bound_params);
 }
 
+bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNumber key) {
+  if (select->commandType != CMD_SELECT || select->setOperations != nullptr || select->cteList != NIL ||
+      select->rowMarks != NIL || select->limitCount != nullptr || select->limitOffset != nullptr ||
+      select->distinctClause != NIL || select->hasWindowFuncs || select->hasTargetSRFs ||
+      select->groupingSets != NIL || select->hasModifyingCTE)
+    return false;
+  auto* query = static_cast<Query*>(PgCall([&] { return copyObjectImpl(select); }));
+  FromClause from(query);
+  if (!from.Pushable() || from.Anchor()->record.colocation_id != colocation) return false;
+  PgCall([&] {
+    query->targetList =
+        reinterpret_cast<List*>(flatten_join_alias_vars(query, reinterpret_cast<Node*>(query->targetList)));
+    query->havingQual = flatten_join_alias_vars(query, query->havingQual);
+  });
+  if (!RunsOnNodes(reinterpret_cast<Node*>(query->jointree)) ||
+      !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) || !RunsOnNodes(query->havingQual))
+    return false;
+  if (query->hasAggs || query->groupClause != NIL || query->havingQual != nullptr) {
+    bool keyed = false;
+    ListCell* cell = nullptr;
+    foreach (cell, query->groupClause) {
+      TargetEntry* entry = SortGroupEntry(static_cast<SortGroupClause*>(lfirst(cell)), query->targetList);
+      if (from.IsGroupingKey(reinterpret_cast<Node*>(entry->expr))) keyed = true;
+    }
+    if (!keyed) return false;
+  }
+  TargetEntry* output = PgCall([&] { return get_tle_by_resno(query->targetList, key); });
+  return output != nullptr && !output->resjunk && from.IsGroupingKey(reinterpret_cast<Node*>(output->expr));
+}
+
 const Fragment* PendingFragment(const RangeTblEntry* rte, double* rows) {
   auto it = pending.find(rte);
   if (it == pending.end()) return nullptr;

@@ -31,6 +31,15 @@ namespace phantom::pg {
 // group (the caller then takes the general fallback).
 PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_options, ParamListInfo bound_params);
 
+// Whether select, the source of an INSERT ... SELECT into a distributed
+// table of colocation group colocation, can run shard group by shard group:
+// its FROM clause runs per shard group in that group, it computes whole rows
+// per shard (no LIMIT, DISTINCT, window, set operation, and aggregates only
+// grouped by a distribution column), everything runs on a node, and its
+// output column key (1-based) is a distribution column, so that each row
+// lands in the shard group it was read from.
+bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNumber key);
+
 // For the set_rel_pathlist hook: the fragment that rte stands for while its
 // pushdown plan is being made, and the rows it is expected to return;
 // nullptr for every other entry.

@@ -14,6 +14,7 @@
 #include "pg/executor/router_scan.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/planner/pushdown_planner.hpp"
 #include "pg/planner/shard_query.hpp"
 #include "pg/sql_text.hpp"
 #include "pg/sharding/distribution_value.hpp"
@@ -418,6 +419,24 @@ PlannedStmt* BuildPlannedStmt(Query* parse, const RouterPlan& plan, const Relati
   });
 }
 
+// Whether INSERT ... SELECT into target can run shard group by shard group:
+// the SELECT runs per shard group of target's colocation group and the
+// target's distribution column takes the source row's distribution column,
+// unchanged, so every row stays in the shard group it came from. Volatile
+// expressions (a serial column's nextval()) must run here.
+bool InsertsIntoOwnShardGroup(Query* parse, RangeTblEntry* source, const DistributedTable& target) {
+  if (target.IsReference() || PgCall([&] { return contain_volatile_functions(reinterpret_cast<Node*>(parse)); }))
+    return false;
+  TargetEntry* key = PgCall([&] { return get_tle_by_resno(parse->targetList, target.distribution_attno); });
+  Node* value = key == nullptr ? nullptr : StripRelabel(reinterpret_cast<Node*>(key->expr));
+  if (value == nullptr || !IsA(value, Var)) return false;
+  auto* var = reinterpret_cast<Var*>(value);
+  if (var->varlevelsup != 0 || var->vartype != target.distribution_type ||
+      PgCall([&] { return rt_fetch(var->varno, parse->rtable); }) != source)
+    return false;
+  return RunsPerShardGroup(source->subquery, target.record.colocation_id, var->varattno);
+}
+
 }  // namespace
 
 // INSERT ... SELECT into a distributed or reference table: the SELECT runs
@@ -430,6 +449,15 @@ PlannedStmt* PlanInsertSelect(Query* parse, RangeTblEntry* source, const TablePt
   plan.command = CMD_INSERT;
   plan.target_table = target->record.table_id;
   if (!target->IsReference()) plan.anchor_table = target->record.table_id;
+  std::set<int> params;
+  PgCall([&] { query_tree_walker(parse, Walker(CollectParams), &params, 0); });
+  plan.params_used.assign(params.begin(), params.end());
+  if (InsertsIntoOwnShardGroup(parse, source, *target)) {
+    // Each shard group inserts the rows it reads, on its own node.
+    plan.several_shards = true;
+    plan.query = BuildShardQuery(parse);
+    return BuildPlannedStmt(parse, plan, scan);
+  }
   plan.insert_query = PgCall([&] { return static_cast<Query*>(copyObjectImpl(parse)); });
   plan.select_sql = WithQualifiedNames([&] {
     return std::string(PgCall([&] {
@@ -437,9 +465,6 @@ PlannedStmt* PlanInsertSelect(Query* parse, RangeTblEntry* source, const TablePt
     }));
   });
   plan.select_sql.erase(0, plan.select_sql.find_first_not_of(' '));  // ruleutils starts with a space
-  std::set<int> params;
-  PgCall([&] { query_tree_walker(parse, Walker(CollectParams), &params, 0); });
-  plan.params_used.assign(params.begin(), params.end());
   return BuildPlannedStmt(parse, plan, scan);
 }
 
