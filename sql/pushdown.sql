@@ -76,6 +76,24 @@ SELECT same_rows('SELECT id FROM orders WHERE note IN (SELECT ''n'' || g FROM ge
 SELECT same_rows('SELECT id FROM orders WHERE note IN (SELECT name FROM regions) OR id IN (3, 4)');
 SELECT same_rows('SELECT id, random() >= 0 FROM orders WHERE id % 500 = 0');
 
+-- Sub-queries over colocated tables in WHERE stay in the shard group when
+-- they are tied to the outer row's key, or test the key's membership.
+EXPLAIN (COSTS OFF)
+  SELECT count(*) FROM dist.orders o WHERE EXISTS (SELECT 1 FROM dist.lines l WHERE l.order_id = o.id AND l.qty = 4);
+SELECT same_rows('SELECT count(*) FROM orders o WHERE EXISTS (SELECT 1 FROM lines l WHERE l.order_id = o.id AND l.qty = 4)');
+SELECT same_rows('SELECT customer, count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM lines l WHERE l.order_id = o.id) GROUP BY customer');
+SELECT same_rows('SELECT id FROM orders o WHERE amount > (SELECT sum(qty) FROM lines l WHERE l.order_id = o.id) AND id < 500');
+SELECT same_rows('SELECT id FROM orders o WHERE amount < ALL (SELECT qty * 20 FROM lines l WHERE l.order_id = o.id)');
+EXPLAIN (COSTS OFF) SELECT count(*) FROM dist.orders WHERE id NOT IN (SELECT order_id FROM dist.lines WHERE qty > 3);
+SELECT same_rows('SELECT count(*) FROM orders WHERE id IN (SELECT order_id FROM lines WHERE qty > 3)');
+SELECT same_rows('SELECT count(*) FROM orders WHERE id NOT IN (SELECT order_id FROM lines WHERE qty > 3)');
+-- Not tied to the key: a shard group would see only part of the list.
+EXPLAIN (COSTS OFF) SELECT count(*) FROM dist.orders WHERE customer IN (SELECT order_id FROM dist.lines WHERE qty > 3);
+SELECT same_rows('SELECT count(*) FROM orders WHERE customer IN (SELECT order_id FROM lines WHERE qty > 3)');
+SELECT same_rows('SELECT count(*) FROM orders WHERE id IN (SELECT max(order_id) FROM lines)');
+SELECT same_rows('SELECT count(*) FROM orders o WHERE EXISTS (SELECT 1 FROM lines l WHERE l.qty = o.customer)');
+SELECT same_rows('SELECT o.id FROM orders o LEFT JOIN lines l ON l.order_id = o.id AND l.line = 1 WHERE l.order_id NOT IN (SELECT order_id FROM lines WHERE qty = 0) OR o.id < 5');
+
 -- A reference table on the kept side of an outer join would repeat its
 -- unmatched rows once per shard: that query takes the general fallback.
 EXPLAIN (COSTS OFF) SELECT r.name, count(o.id) FROM dist.regions r LEFT JOIN dist.orders o ON o.note = r.name GROUP BY r.name;

@@ -70,13 +70,23 @@ class FromClause {
   // rows no outer join null-extends: grouping by it keeps each group in one
   // shard group.
   bool IsGroupingKey(Node* expr) const {
+    auto var = DistributionColumn(expr, 0);
+    return var && nullable_.count((*var)->varno) == 0;
+  }
+
+  // The distribution column of one of these tables that expr is, seen from
+  // levelsup queries below this one.
+  std::optional<Var*> DistributionColumn(Node* expr, Index levelsup) const {
     expr = StripRelabel(expr);
-    if (expr == nullptr || !IsA(expr, Var)) return false;
+    if (expr == nullptr || !IsA(expr, Var)) return std::nullopt;
     auto* var = reinterpret_cast<Var*>(expr);
     auto it = hash_.find(var->varno);
-    return var->varlevelsup == 0 && it != hash_.end() && var->varattno == it->second->distribution_attno &&
-           nullable_.count(var->varno) == 0;
+    if (var->varlevelsup != levelsup || it == hash_.end() || var->varattno != it->second->distribution_attno)
+      return std::nullopt;
+    return var;
   }
+
+  Oid DistributionType() const { return Anchor()->distribution_type; }
 
  private:
   bool Analyze() {
@@ -214,9 +224,101 @@ TargetEntry* SortGroupEntry(SortGroupClause* clause, List* target_list) {
   return PgCall([&] { return get_sortgroupclause_tle(clause, target_list); });
 }
 
-bool RunsOnNodes(Node* node) {
-  return Shippable(node, SubqueriesOnNodes::kOverReferenceTables) &&
-         !PgCall([&] { return contain_volatile_functions(node); });
+bool RunsOnNodes(Node* node, SubqueriesOnNodes subqueries = SubqueriesOnNodes::kOverReferenceTables) {
+  return Shippable(node, subqueries) && !PgCall([&] { return contain_volatile_functions(node); });
+}
+
+bool FindDistributed(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, RangeTblEntry)) {
+    auto* rte = reinterpret_cast<RangeTblEntry*>(node);
+    if (rte->rtekind != RTE_RELATION) return false;
+    auto table = metadata_cache::Find(rte->relid);
+    return table && !table->IsReference();
+  }
+  if (IsA(node, Query))
+    return query_tree_walker(reinterpret_cast<Query*>(node), Walker(FindDistributed), context, QTW_EXAMINE_RTES_BEFORE);
+  return expression_tree_walker(node, Walker(FindDistributed), context);
+}
+
+bool ReadsDistributed(Node* node) {
+  return PgCall([&] { return FindDistributed(node, nullptr); });
+}
+
+bool IsKeyEquality(Node* node, const FromClause& inner, const FromClause& outer) {
+  if (!IsA(node, OpExpr) || list_length(reinterpret_cast<OpExpr*>(node)->args) != 2) return false;
+  auto* op = reinterpret_cast<OpExpr*>(node);
+  Node* left = static_cast<Node*>(linitial(op->args));
+  Node* right = static_cast<Node*>(lsecond(op->args));
+  const bool keyed = (inner.DistributionColumn(left, 0) && outer.DistributionColumn(right, 1)) ||
+                     (inner.DistributionColumn(right, 0) && outer.DistributionColumn(left, 1));
+  return keyed && IsDistributionEquality(op->opno, inner.DistributionType(), outer.DistributionType());
+}
+
+// Whether a sub-query over distributed tables gives each outer row the same
+// answer on that row's shard group as over the whole tables: its tables are
+// colocated with the outer ones and run per shard group, and either its
+// WHERE clause ties a distribution column to the outer row's (all it reads
+// then lives in that shard group), or it is `outer key IN (SELECT inner key
+// ...)` over plain rows (a key is in the whole list exactly when it is in
+// its own shard group's part).
+bool StaysInShardGroup(SubLink* sublink, const FromClause& outer) {
+  auto* sub = reinterpret_cast<Query*>(sublink->subselect);
+  if (sub->setOperations != nullptr || sub->cteList != NIL || sub->rowMarks != NIL) return false;
+  FromClause inner(sub);
+  if (!inner.Pushable() || inner.Anchor()->record.colocation_id != outer.Anchor()->record.colocation_id) return false;
+  // Sub-queries over distributed tables inside this one: not analysed.
+  if (ReadsDistributed(reinterpret_cast<Node*>(sub->jointree->quals)) ||
+      ReadsDistributed(reinterpret_cast<Node*>(sub->targetList)) || ReadsDistributed(sub->havingQual))
+    return false;
+  List* conjuncts = PgCall(
+      [&] { return make_ands_implicit(reinterpret_cast<Expr*>(flatten_join_alias_vars(sub, sub->jointree->quals))); });
+  ListCell* cell = nullptr;
+  foreach (cell, conjuncts)
+    if (IsKeyEquality(static_cast<Node*>(lfirst(cell)), inner, outer)) return true;
+
+  if (sublink->subLinkType != ANY_SUBLINK || sub->hasAggs || sub->groupClause != NIL || sub->havingQual != nullptr ||
+      sub->limitCount != nullptr || sub->limitOffset != nullptr || sub->hasWindowFuncs || sub->hasTargetSRFs ||
+      sub->hasDistinctOn || sublink->testexpr == nullptr || !IsA(sublink->testexpr, OpExpr))
+    return false;
+  auto* test = reinterpret_cast<OpExpr*>(sublink->testexpr);
+  if (list_length(test->args) != 2) return false;
+  Node* param = StripRelabel(static_cast<Node*>(lsecond(test->args)));
+  TargetEntry* first = PgCall([&] { return get_tle_by_resno(sub->targetList, 1); });
+  // A NULL key (null-extended by an outer join) would be NOT IN an empty
+  // part of the list but not in the whole list: only keys never NULL.
+  return outer.IsGroupingKey(static_cast<Node*>(linitial(test->args))) && param != nullptr && IsA(param, Param) &&
+         reinterpret_cast<Param*>(param)->paramkind == PARAM_SUBLINK && reinterpret_cast<Param*>(param)->paramid == 1 &&
+         first != nullptr && inner.IsGroupingKey(reinterpret_cast<Node*>(first->expr)) &&
+         IsDistributionEquality(test->opno, outer.DistributionType(), inner.DistributionType());
+}
+
+struct SublinkCheck {
+  const FromClause* outer;
+  std::vector<SubLink*> reading_distributed;
+};
+
+// Collects the sub-queries (not those nested in them) that read
+// distributed tables.
+bool CollectSublinks(Node* node, void* raw) {
+  if (node == nullptr) return false;
+  auto* check = static_cast<SublinkCheck*>(raw);
+  if (IsA(node, SubLink)) {
+    auto* sublink = reinterpret_cast<SubLink*>(node);
+    if (FindDistributed(sublink->subselect, nullptr)) check->reading_distributed.push_back(sublink);
+    return expression_tree_walker(sublink->testexpr, Walker(CollectSublinks), raw);
+  }
+  return expression_tree_walker(node, Walker(CollectSublinks), raw);
+}
+
+// Whether the FROM and WHERE clauses run per shard group, sub-queries over
+// distributed tables included.
+bool JoinTreeRunsPerShardGroup(Query* query, const FromClause& from) {
+  SublinkCheck check{&from, {}};
+  PgCall([&] { CollectSublinks(reinterpret_cast<Node*>(query->jointree), &check); });
+  for (SubLink* sublink : check.reading_distributed)
+    if (!StaysInShardGroup(sublink, from)) return false;
+  return RunsOnNodes(reinterpret_cast<Node*>(query->jointree), SubqueriesOnNodes::kOverShardGroup);
 }
 
 // The fragment's select list, built up as the combining query asks for
@@ -751,7 +853,7 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
     return nullptr;
   auto* query = static_cast<Query*>(PgCall([&] { return copyObjectImpl(parse); }));
   FromClause from(query);
-  if (!from.Pushable() || !RunsOnNodes(reinterpret_cast<Node*>(query->jointree))) return nullptr;
+  if (!from.Pushable() || !JoinTreeRunsPerShardGroup(query, from)) return nullptr;
   // Above the FROM clause, a column of a join is the column it comes from.
   PgCall([&] {
     query->targetList =
@@ -802,8 +904,8 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
 bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNumber key) {
   if (select->commandType != CMD_SELECT || select->setOperations != nullptr || select->cteList != NIL ||
       select->rowMarks != NIL || select->limitCount != nullptr || select->limitOffset != nullptr ||
-      select->distinctClause != NIL || select->hasWindowFuncs || select->hasTargetSRFs ||
-      select->groupingSets != NIL || select->hasModifyingCTE)
+      select->distinctClause != NIL || select->hasWindowFuncs || select->hasTargetSRFs || select->groupingSets != NIL ||
+      select->hasModifyingCTE)
     return false;
   auto* query = static_cast<Query*>(PgCall([&] { return copyObjectImpl(select); }));
   FromClause from(query);
@@ -813,8 +915,8 @@ bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNum
         reinterpret_cast<List*>(flatten_join_alias_vars(query, reinterpret_cast<Node*>(query->targetList)));
     query->havingQual = flatten_join_alias_vars(query, query->havingQual);
   });
-  if (!RunsOnNodes(reinterpret_cast<Node*>(query->jointree)) ||
-      !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) || !RunsOnNodes(query->havingQual))
+  if (!JoinTreeRunsPerShardGroup(query, from) || !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) ||
+      !RunsOnNodes(query->havingQual))
     return false;
   if (query->hasAggs || query->groupClause != NIL || query->havingQual != nullptr) {
     bool keyed = false;

@@ -460,9 +460,8 @@ PlannedStmt* PlanInsertSelect(Query* parse, RangeTblEntry* source, const TablePt
   }
   plan.insert_query = PgCall([&] { return static_cast<Query*>(copyObjectImpl(parse)); });
   plan.select_sql = WithQualifiedNames([&] {
-    return std::string(PgCall([&] {
-      return pg_get_querydef(static_cast<Query*>(copyObjectImpl(source->subquery)), false);
-    }));
+    return std::string(
+        PgCall([&] { return pg_get_querydef(static_cast<Query*>(copyObjectImpl(source->subquery)), false); }));
   });
   plan.select_sql.erase(0, plan.select_sql.find_first_not_of(' '));  // ruleutils starts with a space
   return BuildPlannedStmt(parse, plan, scan);

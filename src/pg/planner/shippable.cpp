@@ -48,7 +48,8 @@ bool NotShippableQuery(Query* query, Context* context) {
     auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
     if (rte->rtekind == RTE_RELATION) {
       auto table = metadata_cache::Find(rte->relid);
-      if (!table || !table->IsReference()) refused = true;
+      if (!table || (!table->IsReference() && context->subqueries != SubqueriesOnNodes::kOverShardGroup))
+        refused = true;
     } else if (rte->rtekind != RTE_JOIN && rte->rtekind != RTE_SUBQUERY) {
       refused = true;  // functions, VALUES, CTE references: not worth the case analysis
     }
@@ -73,8 +74,10 @@ bool NotShippable(Node* node, void* raw) {
     case T_Const:
       return !BuiltIn(reinterpret_cast<Const*>(node)->consttype);
     case T_Param: {
+      // $n of the statement, or the output of the sub-query whose test
+      // expression holds it; not the executor's own parameters.
       auto* param = reinterpret_cast<Param*>(node);
-      return param->paramkind != PARAM_EXTERN || !BuiltIn(param->paramtype);
+      return (param->paramkind != PARAM_EXTERN && param->paramkind != PARAM_SUBLINK) || !BuiltIn(param->paramtype);
     }
     case T_FuncExpr: {
       const Oid function = reinterpret_cast<FuncExpr*>(node)->funcid;

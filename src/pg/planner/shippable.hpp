@@ -4,13 +4,17 @@
 // executor's internal parameters and subplans, nor this session's clock.
 #pragma once
 
+#include <cstdint>
+
 #include "pg/postgres.hpp"
 
 namespace phantom::pg {
 
-// Sub-queries over reference tables (which every node holds) pass only when
-// the caller splices shard names into the SQL it sends.
-enum class SubqueriesOnNodes : bool { kRefuse, kOverReferenceTables };
+// Sub-queries pass only when the caller splices shard names into the SQL
+// it sends: over reference tables (which every node holds), or also over
+// distributed tables when the caller made sure that each shard group's
+// sub-query sees every row it would see over the whole table.
+enum class SubqueriesOnNodes : uint8_t { kRefuse, kOverReferenceTables, kOverShardGroup };
 
 // True when node and everything below it can run on a node: built-in
 // functions, operators, types and collations; parameters of the statement
