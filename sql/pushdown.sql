@@ -40,6 +40,13 @@ SELECT same_rows('SELECT id, count(DISTINCT note), string_agg(note, '','' ORDER 
 SELECT same_rows('SELECT DISTINCT count(*) FROM lines GROUP BY order_id');
 SELECT same_rows('SELECT id, generate_series(1, 2) FROM orders WHERE id < 10 GROUP BY id');
 
+-- Window functions partitioned by the distribution column run per shard too.
+EXPLAIN (COSTS OFF)
+  SELECT order_id, line, sum(qty) OVER (PARTITION BY order_id ORDER BY line) FROM dist.lines ORDER BY 1, 2 LIMIT 4;
+SELECT same_rows('SELECT order_id, line, sum(qty) OVER (PARTITION BY order_id ORDER BY line) FROM lines ORDER BY 1, 2 LIMIT 4');
+SELECT same_rows('SELECT o.id, rank() OVER (PARTITION BY o.id ORDER BY l.qty DESC, l.line) FROM orders o JOIN lines l ON l.order_id = o.id');
+SELECT same_rows('SELECT order_id, sum(qty), rank() OVER (PARTITION BY order_id ORDER BY sum(qty)) FROM lines GROUP BY order_id');
+
 -- Aggregates that split: partial results per shard, combined here.
 EXPLAIN (COSTS OFF)
   SELECT customer, count(*), avg(amount) FROM dist.orders WHERE amount > 50 GROUP BY customer HAVING count(*) > 3;
@@ -140,6 +147,18 @@ EXPLAIN (COSTS OFF) INSERT INTO dist.orders_copy (id, customer) SELECT id + 5000
 INSERT INTO dist.orders_copy (id, customer) SELECT id + 5000, customer FROM dist.orders WHERE id < 100;
 INSERT INTO loc.orders_copy (id, customer) SELECT id + 5000, customer FROM loc.orders WHERE id < 100;
 SELECT same_rows('SELECT * FROM orders_copy');
+
+-- UPDATE and DELETE whose sub-queries are tied to the row's key run shard
+-- by shard; others are refused rather than run against part of the rows.
+BEGIN;
+DELETE FROM dist.lines l WHERE EXISTS (SELECT 1 FROM dist.orders o WHERE o.id = l.order_id AND o.customer = 4);
+DELETE FROM loc.lines l WHERE EXISTS (SELECT 1 FROM loc.orders o WHERE o.id = l.order_id AND o.customer = 4);
+UPDATE dist.orders o SET amount = (SELECT sum(qty) FROM dist.lines l WHERE l.order_id = o.id) WHERE id % 7 = 0;
+UPDATE loc.orders o SET amount = (SELECT sum(qty) FROM loc.lines l WHERE l.order_id = o.id) WHERE id % 7 = 0;
+SELECT same_rows('SELECT * FROM lines');
+SELECT same_rows('SELECT * FROM orders');
+UPDATE dist.orders SET amount = 1 WHERE customer IN (SELECT order_id FROM dist.lines);
+ROLLBACK;
 
 -- A user's privileges on the tables still apply.
 CREATE ROLE phantom_pushdown_reader;

@@ -197,7 +197,7 @@ DROP TABLE copied_here;
 -- Still refused.
 UPDATE accounts a SET abalance = 0 FROM history h WHERE h.delta = a.abalance;
 WITH src AS (SELECT 1) INSERT INTO accounts (aid, bid) SELECT 9999, 1 FROM src;
-UPDATE accounts SET note = 'x' WHERE aid IN (SELECT aid FROM history);
+UPDATE accounts SET note = 'x' WHERE bid IN (SELECT aid FROM history);
 UPDATE branches SET name = 'x' || random() WHERE bid = 1;
 
 DROP TABLE accounts, history, branches, accounts_local;

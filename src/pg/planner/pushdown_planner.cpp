@@ -536,16 +536,37 @@ bool SplitRows(Query* query, Split& split, size_t shard_count) {
 
 // --- The whole-query strategy: grouped by a distribution column.
 
-bool SplitWholeQuery(Query* query, const FromClause& from, Split& split) {
-  if (query->groupClause == NIL || query->groupingSets != NIL || query->hasWindowFuncs) return false;
-  bool keyed = false;
+// Whether one of clauses (GROUP BY or PARTITION BY items) is a distribution
+// column that no outer join null-extends: then each group or partition
+// lives in one shard group.
+bool HasKey(List* clauses, List* target_list, const FromClause& from) {
   ListCell* cell = nullptr;
-  foreach (cell, query->groupClause) {
-    TargetEntry* entry = SortGroupEntry(static_cast<SortGroupClause*>(lfirst(cell)), query->targetList);
-    if (from.IsGroupingKey(reinterpret_cast<Node*>(entry->expr))) keyed = true;
+  foreach (cell, clauses) {
+    TargetEntry* entry = SortGroupEntry(static_cast<SortGroupClause*>(lfirst(cell)), target_list);
+    if (from.IsGroupingKey(reinterpret_cast<Node*>(entry->expr))) return true;
   }
-  if (!keyed || !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) || !RunsOnNodes(query->havingQual))
+  return false;
+}
+
+// Grouped by a key, or with window functions all partitioned by a key (or
+// both): every group and every partition is complete in its shard group.
+bool CompletePerShardGroup(Query* query, const FromClause& from) {
+  const bool grouped = query->hasAggs || query->groupClause != NIL || query->havingQual != nullptr;
+  if ((!grouped && !query->hasWindowFuncs) || query->groupingSets != NIL) return false;
+  if (grouped && !HasKey(query->groupClause, query->targetList, from)) return false;
+  ListCell* cell = nullptr;
+  foreach (cell, query->windowClause) {
+    auto* window = static_cast<WindowClause*>(lfirst(cell));
+    if (!HasKey(window->partitionClause, query->targetList, from)) return false;
+  }
+  return true;
+}
+
+bool SplitWholeQuery(Query* query, const FromClause& from, Split& split) {
+  if (!CompletePerShardGroup(query, from) || !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) ||
+      !RunsOnNodes(query->havingQual))
     return false;
+  ListCell* cell = nullptr;
 
   split.fragment = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));
   split.fragment->sortClause = NIL;
@@ -586,7 +607,9 @@ bool SplitWholeQuery(Query* query, const FromClause& from, Split& split) {
   split.combining->havingQual = nullptr;
   split.combining->hasAggs = false;
   split.combining->hasTargetSRFs = false;
-  split.strategy = "whole query per shard (grouped by the distribution column), combined here";
+  split.combining->windowClause = NIL;
+  split.combining->hasWindowFuncs = false;
+  split.strategy = "whole query per shard (grouped or partitioned by the distribution column), combined here";
   split.rows = 1000;
   return true;
 }
@@ -918,17 +941,25 @@ bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNum
   if (!JoinTreeRunsPerShardGroup(query, from) || !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) ||
       !RunsOnNodes(query->havingQual))
     return false;
-  if (query->hasAggs || query->groupClause != NIL || query->havingQual != nullptr) {
-    bool keyed = false;
-    ListCell* cell = nullptr;
-    foreach (cell, query->groupClause) {
-      TargetEntry* entry = SortGroupEntry(static_cast<SortGroupClause*>(lfirst(cell)), query->targetList);
-      if (from.IsGroupingKey(reinterpret_cast<Node*>(entry->expr))) keyed = true;
-    }
-    if (!keyed) return false;
-  }
+  if ((query->hasAggs || query->groupClause != NIL || query->havingQual != nullptr) &&
+      !CompletePerShardGroup(query, from))
+    return false;
   TargetEntry* output = PgCall([&] { return get_tle_by_resno(query->targetList, key); });
   return output != nullptr && !output->resjunk && from.IsGroupingKey(reinterpret_cast<Node*>(output->expr));
+}
+
+bool SubqueriesStayInShardGroup(Query* query) {
+  FromClause from(query);
+  if (!from.Pushable()) return false;
+  SublinkCheck check{&from, {}};
+  PgCall([&] {
+    CollectSublinks(reinterpret_cast<Node*>(query->jointree), &check);
+    CollectSublinks(reinterpret_cast<Node*>(query->targetList), &check);
+    CollectSublinks(reinterpret_cast<Node*>(query->returningList), &check);
+  });
+  for (SubLink* sublink : check.reading_distributed)
+    if (!StaysInShardGroup(sublink, from)) return false;
+  return true;
 }
 
 const Fragment* PendingFragment(const RangeTblEntry* rte, double* rows) {

@@ -40,6 +40,12 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
 // lands in the shard group it was read from.
 bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNumber key);
 
+// Whether every sub-query over distributed tables in query (a SELECT, UPDATE
+// or DELETE whose FROM clause runs per shard group), in WHERE, the select
+// list, SET or RETURNING, gives each row the same answer on its shard group
+// as over the whole tables: then each shard's statement may carry it.
+bool SubqueriesStayInShardGroup(Query* query);
+
 // For the set_rel_pathlist hook: the fragment that rte stands for while its
 // pushdown plan is being made, and the rows it is expected to return;
 // nullptr for every other entry.

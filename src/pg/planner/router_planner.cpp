@@ -484,7 +484,7 @@ PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bou
                      RelName(scan.local.front()) + "\"",
                  "Distribute the local table too, or make it a reference table.");
   }
-  if (!scan.nested_distributed.empty())
+  if (!scan.nested_distributed.empty() && (parse->commandType == CMD_INSERT || !SubqueriesStayInShardGroup(parse)))
     NotSupported("a subquery, CTE or view over distributed table \"" + RelName(scan.nested_distributed.front()) + "\"");
   if (parse->commandType != CMD_SELECT && parse->commandType != CMD_INSERT && parse->commandType != CMD_UPDATE &&
       parse->commandType != CMD_DELETE)

@@ -89,6 +89,9 @@ bool NotShippable(Node* node, void* raw) {
       if (!BuiltIn(aggref->aggfnoid) || static_cast<int>(aggref->agglevelsup) > context->depth) return true;
       break;
     }
+    case T_WindowFunc:
+      if (!BuiltIn(reinterpret_cast<WindowFunc*>(node)->winfnoid)) return true;
+      break;
     case T_OpExpr:
     case T_DistinctExpr:
     case T_NullIfExpr:
