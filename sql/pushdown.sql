@@ -83,6 +83,24 @@ SELECT same_rows('SELECT id FROM orders WHERE note IN (SELECT ''n'' || g FROM ge
 SELECT same_rows('SELECT id FROM orders WHERE note IN (SELECT name FROM regions) OR id IN (3, 4)');
 SELECT same_rows('SELECT id, random() >= 0 FROM orders WHERE id % 500 = 0');
 
+-- Sub-queries in FROM and CTEs that each shard group computes completely
+-- (grouped by the key, or plain rows) join in like tables.
+EXPLAIN (COSTS OFF)
+  WITH per_order AS (SELECT order_id, sum(qty) AS s FROM dist.lines GROUP BY order_id)
+  SELECT o.customer, sum(p.s) FROM dist.orders o JOIN per_order p ON p.order_id = o.id GROUP BY 1;
+SELECT same_rows('WITH per_order AS (SELECT order_id, sum(qty) AS s FROM lines GROUP BY order_id) SELECT o.customer, sum(p.s) FROM orders o JOIN per_order p ON p.order_id = o.id GROUP BY 1');
+SELECT same_rows('SELECT count(*), sum(s) FROM (SELECT id, sum(qty) s FROM lines l JOIN orders o ON o.id = l.order_id GROUP BY id) t WHERE s > 5');
+SELECT same_rows('SELECT * FROM (SELECT id FROM orders WHERE id < 10) a JOIN (SELECT order_id, line FROM lines) b ON a.id = b.order_id');
+SELECT same_rows('SELECT r.manager, count(*) FROM (SELECT name, manager FROM regions WHERE name <> ''east'') r JOIN orders o ON r.name = (ARRAY[''north'', ''south'', ''east''])[1 + o.customer % 3] GROUP BY 1');
+-- Grouped off the key, the sub-query is incomplete per shard group: fallback.
+EXPLAIN (COSTS OFF) WITH c AS (SELECT customer, count(*) n FROM dist.orders GROUP BY customer) SELECT * FROM c WHERE n > 81;
+SELECT same_rows('WITH c AS (SELECT customer, count(*) n FROM orders GROUP BY customer) SELECT * FROM c WHERE n > 81');
+
+-- Constants on the key leave only their shard groups to run.
+EXPLAIN (COSTS OFF) SELECT customer, count(*) FROM dist.orders WHERE id IN (1, 2, 3, 4, 5) GROUP BY 1;
+SELECT same_rows('SELECT customer, count(*) FROM orders WHERE id IN (1, 2, 3, 4, 5) GROUP BY 1');
+SELECT same_rows('SELECT count(*) FROM orders o JOIN lines l ON l.order_id = o.id WHERE o.id IN (4, 7, 10, 13) AND l.order_id = ANY (''{4,7,100}'')');
+
 -- Sub-queries over colocated tables in WHERE stay in the shard group when
 -- they are tied to the outer row's key, or test the key's membership.
 EXPLAIN (COSTS OFF)

@@ -39,6 +39,10 @@ Fragment DecodeFragment(List* encoded) {
     fragment.query.tables.push_back(std::stoll(strVal(lfirst(cell))));
   foreach (cell, static_cast<List*>(list_nth(encoded, 3))) fragment.params_used.push_back(lfirst_int(cell));
   fragment.strategy = strVal(list_nth(encoded, 4));
+  if (intVal(list_nth(encoded, 5)) != 0) {
+    fragment.shards.emplace();
+    foreach (cell, static_cast<List*>(list_nth(encoded, 6))) fragment.shards->insert(lfirst_int(cell));
+  }
   return fragment;
 }
 
@@ -52,11 +56,12 @@ std::string ShardSql(const Fragment& fragment, int32_t index) {
 // Each shard group runs on the node holding its anchor shard (this node's
 // copy when it has one); colocated shards share placements, and every
 // node holds the reference tables.
-std::map<metadata::NodeId, std::vector<int32_t>> ShardGroupsByNode(const DistributedTable& anchor) {
+std::map<metadata::NodeId, std::vector<int32_t>> ShardGroupsByNode(const DistributedTable& anchor,
+                                                                   const Fragment& fragment) {
   const metadata::NodeId local = metadata_cache::LocalNodeId();
   std::map<metadata::NodeId, std::vector<int32_t>> by_node;
   for (const metadata::ShardRecord& shard : anchor.record.shards) {
-    if (shard.placements.empty()) continue;
+    if (shard.placements.empty() || (fragment.shards && fragment.shards->count(shard.shard_index) == 0)) continue;
     metadata::NodeId node = shard.placements.front();
     for (metadata::NodeId placement : shard.placements)
       if (placement == local) node = local;
@@ -69,7 +74,7 @@ void Fetch(FragmentScanState* state) {
   FragmentExecution& execution = *state->execution;
   auto anchor = TableById(execution.fragment.anchor_table);
   std::vector<NodeStatement> statements;
-  for (const auto& [node_id, indexes] : ShardGroupsByNode(*anchor)) {
+  for (const auto& [node_id, indexes] : ShardGroupsByNode(*anchor, execution.fragment)) {
     std::string sql;
     for (int32_t index : indexes) {
       if (!sql.empty()) sql += " UNION ALL ";
@@ -85,13 +90,17 @@ void ExplainFragmentScan(CustomScanState* node, List*, ExplainState* es) {
   GuardHook([&] {
     const Fragment& fragment = reinterpret_cast<FragmentScanState*>(node)->execution->fragment;
     auto anchor = TableById(fragment.anchor_table);
-    const auto by_node = ShardGroupsByNode(*anchor);
+    const auto by_node = ShardGroupsByNode(*anchor, fragment);
     size_t shards = 0;
     for (const auto& [node_id, indexes] : by_node) shards += indexes.size();
-    const std::string tasks = std::to_string(shards) + " shard(s) on " + std::to_string(by_node.size()) + " node(s)";
+    const size_t all = anchor->record.shards.size();
+    const std::string tasks =
+        (shards == all ? std::to_string(shards) : std::to_string(shards) + " of " + std::to_string(all)) +
+        " shard(s) on " + std::to_string(by_node.size()) + " node(s)";
     // On one line: ruleutils breaks lines for reading a view, not a plan.
     std::string first;
-    for (char c : ShardSql(fragment, anchor->record.shards.front().shard_index)) {
+    const int32_t shown = by_node.empty() ? anchor->record.shards.front().shard_index : by_node.begin()->second.front();
+    for (char c : ShardSql(fragment, shown)) {
       if (c == '\n') c = ' ';
       if (c == ' ' && !first.empty() && first.back() == ' ') continue;
       first += c;
@@ -136,8 +145,13 @@ List* EncodeFragment(const Fragment& fragment) {
     for (metadata::TableId id : fragment.query.tables) tables = lappend(tables, Int64Node(id));
     List* params = NIL;
     for (int param : fragment.params_used) params = lappend_int(params, param);
-    return list_make5(Int64Node(fragment.anchor_table), pieces, tables, params,
-                      makeString(pstrdup(fragment.strategy.c_str())));
+    List* shards = NIL;
+    if (fragment.shards)
+      for (int32_t shard : *fragment.shards) shards = lappend_int(shards, shard);
+    List* encoded = list_make5(Int64Node(fragment.anchor_table), pieces, tables, params,
+                               makeString(pstrdup(fragment.strategy.c_str())));
+    encoded = lappend(encoded, makeInteger(fragment.shards ? 1 : 0));
+    return lappend(encoded, shards);
   });
 }
 

@@ -5,6 +5,9 @@
 // and returns the rows to the plan above it, which combines them.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,9 @@ struct Fragment {
   std::vector<int> params_used;
   // What the shards compute, for EXPLAIN.
   std::string strategy;
+  // The shard groups to run (by shard index) when the WHERE clause pins a
+  // distribution column to constants; nullopt: all.
+  std::optional<std::set<int32_t>> shards;
 };
 
 // custom_private of a fragment scan (plans are copied, so a node tree).

@@ -24,6 +24,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
@@ -54,6 +55,19 @@ Node* StripRelabel(Node* node) {
   return node;
 }
 
+// A member of a FROM clause that shard groups split: a distributed table,
+// or a sub-query each shard group computes completely (its rows from that
+// shard group are exactly its rows from the whole tables that come from
+// it). keys: its columns that hold a distribution value.
+struct SplitMember {
+  TablePtr anchor;  // the table, or the sub-query's anchor table
+  std::set<AttrNumber> keys;
+};
+
+std::optional<SplitMember> PerShardGroupSubquery(Query* subquery);
+bool ReadsDistributed(Node* node);
+bool RunsOnNodes(Node* node, SubqueriesOnNodes subqueries = SubqueriesOnNodes::kOverReferenceTables);
+
 // Whether each shard group can compute the FROM clause on its own: the
 // distributed tables are colocated and tied together by equalities of their
 // distribution columns (so shard i of one only meets shard i of the others),
@@ -64,7 +78,7 @@ class FromClause {
   explicit FromClause(Query* query) : query_(query) { pushable_ = Analyze(); }
 
   bool Pushable() const { return pushable_; }
-  const TablePtr& Anchor() const { return hash_.begin()->second; }
+  const TablePtr& Anchor() const { return hash_.begin()->second.anchor; }
 
   // Whether expr is the distribution column of a distributed table whose
   // rows no outer join null-extends: grouping by it keeps each group in one
@@ -81,12 +95,58 @@ class FromClause {
     if (expr == nullptr || !IsA(expr, Var)) return std::nullopt;
     auto* var = reinterpret_cast<Var*>(expr);
     auto it = hash_.find(var->varno);
-    if (var->varlevelsup != levelsup || it == hash_.end() || var->varattno != it->second->distribution_attno)
+    if (var->varlevelsup != levelsup || it == hash_.end() || it->second.keys.count(var->varattno) == 0)
       return std::nullopt;
     return var;
   }
 
   Oid DistributionType() const { return Anchor()->distribution_type; }
+
+  // The shard groups the WHERE clause leaves when it pins a distribution
+  // column to constants (`key = c`, `key IN (...)`; several such filters
+  // intersect); nullopt: all of them.
+  std::optional<std::set<int32_t>> PinnedShards() const {
+    const auto shard_count = static_cast<int32_t>(Anchor()->record.shards.size());
+    std::optional<std::set<int32_t>> result;
+    List* conjuncts = PgCall([&] {
+      Node* quals = flatten_join_alias_vars(query_, query_->jointree->quals);
+      return make_ands_implicit(reinterpret_cast<Expr*>(eval_const_expressions(nullptr, quals)));
+    });
+    ListCell* cell = nullptr;
+    foreach (cell, conjuncts) {
+      Node* clause = static_cast<Node*>(lfirst(cell));
+      Const* value = nullptr;
+      if (IsA(clause, OpExpr) && list_length(reinterpret_cast<OpExpr*>(clause)->args) == 2) {
+        auto* op = reinterpret_cast<OpExpr*>(clause);
+        Node* left = StripRelabel(static_cast<Node*>(linitial(op->args)));
+        Node* right = StripRelabel(static_cast<Node*>(lsecond(op->args)));
+        Node* other = DistributionColumn(left, 0) ? right : DistributionColumn(right, 0) ? left : nullptr;
+        if (other == nullptr || !IsA(other, Const)) continue;
+        value = reinterpret_cast<Const*>(other);
+        if (!IsDistributionEquality(op->opno, DistributionType(), value->consttype)) continue;
+      } else if (IsA(clause, ScalarArrayOpExpr)) {
+        auto* op = reinterpret_cast<ScalarArrayOpExpr*>(clause);
+        Node* array = StripRelabel(static_cast<Node*>(lsecond(op->args)));
+        if (!op->useOr || !DistributionColumn(static_cast<Node*>(linitial(op->args)), 0) || !IsA(array, Const))
+          continue;
+        value = reinterpret_cast<Const*>(array);
+        const Oid element = PgCall([&] { return get_element_type(value->consttype); });
+        if (!IsDistributionEquality(op->opno, DistributionType(), element)) continue;
+      } else {
+        continue;
+      }
+      std::set<int32_t> shards;
+      if (!value->constisnull) AddShardsOfPin(value->constvalue, value->consttype, shard_count, shards);
+      if (result) {
+        std::set<int32_t> both;
+        for (int32_t shard : shards)
+          if (result->count(shard) > 0) both.insert(shard);
+        shards = std::move(both);
+      }
+      result = std::move(shards);
+    }
+    return result;
+  }
 
  private:
   bool Analyze() {
@@ -98,8 +158,18 @@ class FromClause {
         TablePtr table = metadata_cache::Find(rte->relid);
         if (!table || rte->tablesample != nullptr) return false;
         if (!table->IsReference()) {
-          hash_[rtindex] = table;
+          hash_[rtindex] = SplitMember{table, {table->distribution_attno}};
           parent_[rtindex] = rtindex;
+        }
+      } else if (rte->rtekind == RTE_SUBQUERY) {
+        if (rte->lateral) return false;
+        if (ReadsDistributed(reinterpret_cast<Node*>(rte->subquery))) {
+          std::optional<SplitMember> member = PerShardGroupSubquery(rte->subquery);
+          if (!member) return false;
+          hash_[rtindex] = *member;
+          parent_[rtindex] = rtindex;
+        } else if (!RunsOnNodes(reinterpret_cast<Node*>(rte->subquery), SubqueriesOnNodes::kOverReferenceTables)) {
+          return false;  // like a reference table when every node can compute it
         }
       } else if (rte->rtekind != RTE_JOIN) {
         return false;
@@ -107,11 +177,11 @@ class FromClause {
       rtindex++;
     }
     if (hash_.empty()) return false;
-    for (const auto& [index, table] : hash_)
-      if (table->record.colocation_id != Anchor()->record.colocation_id) return false;
+    for (const auto& [index, member] : hash_)
+      if (member.anchor->record.colocation_id != Anchor()->record.colocation_id) return false;
     if (!Walk(reinterpret_cast<Node*>(query_->jointree))) return false;
     std::set<Index> roots;
-    for (const auto& [index, table] : hash_) roots.insert(Find(index));
+    for (const auto& [index, member] : hash_) roots.insert(Find(index));
     return roots.size() == 1;
   }
 
@@ -189,19 +259,15 @@ class FromClause {
       auto a = DistributionVar(static_cast<Node*>(linitial(op->args)));
       auto b = DistributionVar(static_cast<Node*>(lsecond(op->args)));
       if (!a || !b) continue;
-      if (!IsDistributionEquality(op->opno, hash_[*a]->distribution_type, hash_[*b]->distribution_type)) continue;
+      if (!IsDistributionEquality(op->opno, DistributionType(), DistributionType())) continue;
       parent_[Find(*a)] = Find(*b);
     }
   }
 
   std::optional<Index> DistributionVar(Node* expr) const {
-    expr = StripRelabel(expr);
-    if (expr == nullptr || !IsA(expr, Var)) return std::nullopt;
-    auto* var = reinterpret_cast<Var*>(expr);
-    auto it = hash_.find(var->varno);
-    if (var->varlevelsup != 0 || it == hash_.end() || var->varattno != it->second->distribution_attno)
-      return std::nullopt;
-    return var->varno;
+    auto var = DistributionColumn(expr, 0);
+    if (!var) return std::nullopt;
+    return (*var)->varno;
   }
 
   Index Find(Index x) {
@@ -211,7 +277,7 @@ class FromClause {
 
   Query* query_;
   bool pushable_ = false;
-  std::map<Index, TablePtr> hash_;
+  std::map<Index, SplitMember> hash_;
   std::set<Index> nullable_;
   std::map<Index, Index> parent_;
 };
@@ -224,7 +290,7 @@ TargetEntry* SortGroupEntry(SortGroupClause* clause, List* target_list) {
   return PgCall([&] { return get_sortgroupclause_tle(clause, target_list); });
 }
 
-bool RunsOnNodes(Node* node, SubqueriesOnNodes subqueries = SubqueriesOnNodes::kOverReferenceTables) {
+bool RunsOnNodes(Node* node, SubqueriesOnNodes subqueries) {
   return Shippable(node, subqueries) && !PgCall([&] { return contain_volatile_functions(node); });
 }
 
@@ -562,6 +628,31 @@ bool CompletePerShardGroup(Query* query, const FromClause& from) {
   return true;
 }
 
+std::optional<SplitMember> PerShardGroupSubquery(Query* subquery) {
+  if (subquery->commandType != CMD_SELECT || subquery->setOperations != nullptr || subquery->cteList != NIL ||
+      subquery->rowMarks != NIL || subquery->limitCount != nullptr || subquery->limitOffset != nullptr ||
+      subquery->distinctClause != NIL || subquery->groupingSets != NIL)
+    return std::nullopt;
+  auto* query = static_cast<Query*>(PgCall([&] { return copyObjectImpl(subquery); }));
+  FromClause from(query);
+  if (!from.Pushable() || !JoinTreeRunsPerShardGroup(query, from)) return std::nullopt;
+  PgCall([&] {
+    query->targetList =
+        reinterpret_cast<List*>(flatten_join_alias_vars(query, reinterpret_cast<Node*>(query->targetList)));
+    query->havingQual = flatten_join_alias_vars(query, query->havingQual);
+  });
+  if (!RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) || !RunsOnNodes(query->havingQual)) return std::nullopt;
+  const bool grouped = query->hasAggs || query->groupClause != NIL || query->havingQual != nullptr;
+  if ((grouped || query->hasWindowFuncs) && !CompletePerShardGroup(query, from)) return std::nullopt;
+  SplitMember member{from.Anchor(), {}};
+  ListCell* cell = nullptr;
+  foreach (cell, query->targetList) {
+    auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+    if (!entry->resjunk && from.IsGroupingKey(reinterpret_cast<Node*>(entry->expr))) member.keys.insert(entry->resno);
+  }
+  return member;
+}
+
 bool SplitWholeQuery(Query* query, const FromClause& from, Split& split) {
   if (!CompletePerShardGroup(query, from) || !RunsOnNodes(reinterpret_cast<Node*>(query->targetList)) ||
       !RunsOnNodes(query->havingQual))
@@ -860,6 +951,67 @@ bool CollectParams(Node* node, void* context) {
   return expression_tree_walker(node, Walker(CollectParams), context);
 }
 
+// Non-recursive CTEs that are plain SELECTs become sub-queries in FROM, as
+// Postgres's planner inlines them; false when one cannot (the query then
+// takes the general fallback).
+bool InlineCtes(Query* query) {
+  if (query->cteList == NIL) return true;
+  if (query->hasRecursive) return false;
+  std::map<std::string, int> references;
+  ListCell* cell = nullptr;
+  foreach (cell, query->rtable) {
+    auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+    if (rte->rtekind == RTE_CTE && rte->ctelevelsup == 0) references[rte->ctename]++;
+  }
+  foreach (cell, query->cteList) {
+    auto* cte = static_cast<CommonTableExpr*>(lfirst(cell));
+    auto* body = reinterpret_cast<Query*>(cte->ctequery);
+    // Referenced elsewhere too (a sub-query, another CTE): not worth it.
+    if (cte->cterecursive || body->commandType != CMD_SELECT || body->cteList != NIL ||
+        references[cte->ctename] != cte->cterefcount)
+      return false;
+  }
+  foreach (cell, query->rtable) {
+    auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+    if (rte->rtekind != RTE_CTE) continue;
+    const std::string name = rte->ctename;
+    ListCell* cte_cell = nullptr;
+    foreach (cte_cell, query->cteList) {
+      auto* cte = static_cast<CommonTableExpr*>(lfirst(cte_cell));
+      if (name != cte->ctename) continue;
+      PgCall([&] {
+        rte->rtekind = RTE_SUBQUERY;
+        rte->subquery = static_cast<Query*>(copyObjectImpl(cte->ctequery));
+        rte->ctename = nullptr;
+        rte->ctelevelsup = 0;
+        rte->self_reference = false;
+        rte->coltypes = NIL;
+        rte->coltypmods = NIL;
+        rte->colcollations = NIL;
+      });
+      break;
+    }
+  }
+  query->cteList = NIL;
+  return true;
+}
+
+bool CollectRelations(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, RangeTblEntry)) {
+    auto* rte = reinterpret_cast<RangeTblEntry*>(node);
+    if (rte->rtekind == RTE_RELATION) {
+      auto** list = static_cast<List**>(context);
+      *list = lappend(*list, copyObjectImpl(rte));
+    }
+    return false;
+  }
+  if (IsA(node, Query))
+    return query_tree_walker(reinterpret_cast<Query*>(node), Walker(CollectRelations), context,
+                             QTW_EXAMINE_RTES_BEFORE);
+  return expression_tree_walker(node, Walker(CollectRelations), context);
+}
+
 class PendingScope {
  public:
   PendingScope() = default;
@@ -872,9 +1024,10 @@ class PendingScope {
 
 PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_options, ParamListInfo bound_params) {
   if (parse->commandType != CMD_SELECT || parse->utilityStmt != nullptr || parse->setOperations != nullptr ||
-      parse->cteList != NIL || parse->rowMarks != NIL || parse->hasModifyingCTE)
+      parse->rowMarks != NIL || parse->hasModifyingCTE)
     return nullptr;
   auto* query = static_cast<Query*>(PgCall([&] { return copyObjectImpl(parse); }));
+  if (!InlineCtes(query)) return nullptr;
   FromClause from(query);
   if (!from.Pushable() || !JoinTreeRunsPerShardGroup(query, from)) return nullptr;
   // Above the FROM clause, a column of a join is the column it comes from.
@@ -901,16 +1054,14 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
   PgCall([&] { query_tree_walker(split.fragment, Walker(CollectParams), &params, 0); });
   fragment.params_used.assign(params.begin(), params.end());
   fragment.strategy = split.strategy;
+  fragment.shards = from.PinnedShards();
 
   Query* combining = split.combining;
   RangeTblEntry* entry = FragmentEntry(split);
   PgCall([&] {
+    // Every table the fragment reads, also in its sub-queries.
     List* rtable = list_make1(entry);
-    ListCell* cell = nullptr;
-    foreach (cell, query->rtable) {
-      auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
-      if (rte->rtekind == RTE_RELATION) rtable = lappend(rtable, rte);
-    }
+    query_tree_walker(query, Walker(CollectRelations), &rtable, QTW_EXAMINE_RTES_BEFORE);
     combining->rtable = rtable;
     combining->jointree = makeFromExpr(list_make1(makeNode(RangeTblRef)), nullptr);
     static_cast<RangeTblRef*>(linitial(combining->jointree->fromlist))->rtindex = 1;
@@ -949,6 +1100,14 @@ bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNum
 }
 
 bool SubqueriesStayInShardGroup(Query* query) {
+  // Sub-queries in FROM over distributed tables are the pushdown planner's:
+  // the router only follows tables named at the top level.
+  if (query->cteList != NIL) return false;
+  ListCell* cell = nullptr;
+  foreach (cell, query->rtable) {
+    auto* rte = static_cast<RangeTblEntry*>(lfirst(cell));
+    if (rte->rtekind == RTE_SUBQUERY && ReadsDistributed(reinterpret_cast<Node*>(rte->subquery))) return false;
+  }
   FromClause from(query);
   if (!from.Pushable()) return false;
   SublinkCheck check{&from, {}};
