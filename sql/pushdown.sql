@@ -65,6 +65,9 @@ SELECT same_rows('SELECT count(*) AS a, count(v) AS b, sum(v) AS c, avg(v) AS d,
 SELECT same_rows('SELECT count(*), sum(amount) FROM orders WHERE id < 0');
 SELECT same_rows('SELECT v, count(*) FROM empty GROUP BY v');
 
+-- EXPLAIN ANALYZE adds what each node did and one shard group's own plan.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*), max(amount) FROM dist.orders WHERE amount > 50;
+
 -- Anything else: the shards return the joined, filtered rows.
 EXPLAIN (COSTS OFF) SELECT id, amount FROM dist.orders ORDER BY amount DESC, id LIMIT 5 OFFSET 5;
 SELECT same_rows('SELECT id, amount FROM orders ORDER BY amount DESC, id LIMIT 5 OFFSET 5');

@@ -2,6 +2,7 @@
 // (plan, then ExplainOnePlan), counting the depth of analyzing EXPLAINs.
 #include "pg/executor/explain_analyze.hpp"
 
+#include "pg/guard.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -75,6 +76,23 @@ std::string RemoteExplainOptions() {
 void InstallExplainHook() {
   previous_hook = ExplainOneQuery_hook;
   ExplainOneQuery_hook = ExplainOneQueryHook;
+}
+
+void ExplainRemotePlan(const std::vector<std::string>& lines, ExplainState* es) {
+  PgCall([&] {
+    if (es->format == EXPLAIN_FORMAT_TEXT) {
+      appendStringInfoSpaces(es->str, es->indent * 2);
+      appendStringInfoString(es->str, "Remote Plan:\n");
+      for (const std::string& line : lines) {
+        appendStringInfoSpaces(es->str, es->indent * 2 + 4);
+        appendStringInfo(es->str, "%s\n", line.c_str());
+      }
+      return;
+    }
+    List* list = NIL;
+    for (const std::string& line : lines) list = lappend(list, pstrdup(line.c_str()));
+    ExplainPropertyList("Remote Plan", list, es);
+  });
 }
 
 }  // namespace phantom::pg

@@ -6,6 +6,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "commands/explain.h"
+}
 
 namespace phantom::pg {
 
@@ -15,6 +22,10 @@ bool ExplainAnalyzeRunning();
 // the shard's own EXPLAIN, e.g. "ANALYZE, COSTS OFF, TIMING ON, BUFFERS OFF,
 // VERBOSE OFF, SUMMARY OFF", so the remote plan shows what the user asked for.
 std::string RemoteExplainOptions();
+
+// Adds a node's plan (its EXPLAIN output lines) to the plan being explained,
+// as "Remote Plan".
+void ExplainRemotePlan(const std::vector<std::string>& lines, ExplainState* es);
 
 // From _PG_init.
 void InstallExplainHook();

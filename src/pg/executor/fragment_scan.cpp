@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pg/executor/custom_scan_state.hpp"
+#include "pg/executor/explain_analyze.hpp"
 #include "pg/executor/node_fanout.hpp"
 #include "pg/executor/shard_names.hpp"
 #include "pg/guard.hpp"
@@ -24,6 +25,10 @@ struct FragmentExecution {
   Fragment fragment;
   StoredRows rows;
   bool fetched = false;
+  // Under EXPLAIN ANALYZE: what each node did, and one shard group's plan.
+  std::vector<NodeTiming> timings;
+  std::map<metadata::NodeId, size_t> shards_on;
+  std::vector<std::string> remote_plan;
 };
 
 using FragmentScanState = ScanStateWith<FragmentExecution>;
@@ -81,9 +86,18 @@ void Fetch(FragmentScanState* state) {
       sql += "(" + ShardSql(execution.fragment, index) + ")";
     }
     statements.push_back({node_id, std::move(sql)});
+    execution.shards_on[node_id] = indexes.size();
   }
-  RunOnNodes(statements, state->css.ss.ps.state->es_param_list_info, execution.fragment.params_used,
-             state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor, {}, execution.rows.Store(true));
+  ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
+  const bool analyze = ExplainAnalyzeRunning() && state->css.ss.ps.state->es_instrument != 0;
+  RunOnNodes(statements, params, execution.fragment.params_used, state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+             {}, execution.rows.Store(true), analyze ? &execution.timings : nullptr);
+  if (!analyze || statements.empty()) return;
+  // One shard group's fragment again, under the user's EXPLAIN options.
+  const NodeStatement& first = statements.front();
+  const int32_t index = ShardGroupsByNode(*anchor, execution.fragment).at(first.node_id).front();
+  const std::string explain = "EXPLAIN (" + RemoteExplainOptions() + ") " + ShardSql(execution.fragment, index);
+  execution.remote_plan = TextRowsOnNode({first.node_id, explain, false}, params, execution.fragment.params_used);
 }
 
 void ExplainFragmentScan(CustomScanState* node, List*, ExplainState* es) {
@@ -110,6 +124,18 @@ void ExplainFragmentScan(CustomScanState* node, List*, ExplainState* es) {
       ExplainPropertyText("Tasks", tasks.c_str(), es);
       ExplainPropertyText("Fragment", first.c_str(), es);
     });
+    const FragmentExecution& execution = *reinterpret_cast<FragmentScanState*>(node)->execution;
+    for (const NodeTiming& timing : execution.timings) {
+      const CachedNode& where = metadata_cache::Node(timing.node_id);
+      char line[256];
+      const int length = snprintf(line, sizeof(line), "%zu shard(s), %llu row(s)",
+                                  execution.shards_on.at(timing.node_id), static_cast<unsigned long long>(timing.rows));
+      if (es->timing && length > 0 && static_cast<size_t>(length) < sizeof(line))
+        snprintf(line + length, sizeof(line) - static_cast<size_t>(length), ", %.3f ms", timing.milliseconds);
+      const std::string label = "Node " + where.name;
+      PgCall([&] { ExplainPropertyText(label.c_str(), line, es); });
+    }
+    if (!execution.remote_plan.empty()) ExplainRemotePlan(execution.remote_plan, es);
   });
 }
 

@@ -718,23 +718,7 @@ void ExplainRouterScan(CustomScanState* node, List* ancestors, ExplainState* es)
       const char* when = execution.plan.several_shards ? "shards chosen at execution" : "shard chosen at execution";
       PgCall([&] { ExplainPropertyText("Task", when, es); });
     }
-    if (!execution.remote_plan.empty()) {
-      PgCall([&] {
-        List* lines = NIL;
-        for (const std::string& line : execution.remote_plan) lines = lappend(lines, pstrdup(line.c_str()));
-        if (es->format == EXPLAIN_FORMAT_TEXT) {
-          appendStringInfoSpaces(es->str, es->indent * 2);
-          appendStringInfoString(es->str, "Remote Plan:\n");
-          ListCell* cell = nullptr;
-          foreach (cell, lines) {
-            appendStringInfoSpaces(es->str, es->indent * 2 + 4);
-            appendStringInfo(es->str, "%s\n", static_cast<char*>(lfirst(cell)));
-          }
-        } else {
-          ExplainPropertyList("Remote Plan", lines, es);
-        }
-      });
-    }
+    if (!execution.remote_plan.empty()) ExplainRemotePlan(execution.remote_plan, es);
   });
 }
 
