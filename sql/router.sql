@@ -184,6 +184,10 @@ INSERT INTO accounts (aid, bid, note) SELECT aid + 5000, bid, 'copied' FROM acco
 INSERT INTO accounts_local (aid, bid, note) SELECT aid + 5000, bid, 'copied' FROM accounts_local WHERE aid <= 40;
 INSERT INTO accounts (aid, bid) SELECT aid + 6000, bid FROM accounts WHERE aid IN (7, 8, 9) RETURNING aid, abalance;
 INSERT INTO accounts_local (aid, bid) SELECT aid + 6000, bid FROM accounts_local WHERE aid IN (7, 8, 9);
+-- Selected columns coerced to the target's types (int to bigint, numeric
+-- to int) in the INSERT's target list.
+INSERT INTO accounts (aid, bid, abalance) SELECT g, 1, g / 4.0 FROM generate_series(8001, 8003) g RETURNING aid, abalance;
+INSERT INTO accounts_local (aid, bid, abalance) SELECT g, 1, g / 4.0 FROM generate_series(8001, 8003) g;
 SELECT (SELECT count(*) FROM ((SELECT * FROM accounts EXCEPT ALL SELECT * FROM accounts_local)
                               UNION ALL (SELECT * FROM accounts_local EXCEPT ALL SELECT * FROM accounts)) d) AS differing,
        (SELECT count(*) FROM accounts) AS rows;

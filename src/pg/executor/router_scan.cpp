@@ -395,6 +395,24 @@ Const* EvaluateToConst(Expr* expr, ExprContext* econtext, PlanState* parent) {
   });
 }
 
+struct ValuesSubstitution {
+  Index rtindex;
+  const std::vector<Const*>* values;
+};
+
+// A tree mutator: the VALUES entry's columns replaced by one row's values.
+Node* SubstituteValues(Node* node, void* raw) {
+  if (node == nullptr) return nullptr;
+  auto* substitution = static_cast<ValuesSubstitution*>(raw);
+  if (IsA(node, Var)) {
+    auto* var = reinterpret_cast<Var*>(node);
+    if (var->varno == static_cast<int>(substitution->rtindex) && var->varlevelsup == 0 && var->varattno > 0 &&
+        static_cast<size_t>(var->varattno) <= substitution->values->size())
+      return static_cast<Node*>(copyObjectImpl((*substitution->values)[static_cast<size_t>(var->varattno - 1)]));
+  }
+  return expression_tree_mutator(node, Mutator(SubstituteValues), raw);
+}
+
 // INSERT: every row is computed here (defaults, sequences, parameters), the
 // rows are grouped by shard, and each group is deparsed for its shard.
 //
@@ -455,6 +473,12 @@ void InsertRows(RouterScanState* state, Query* query) {
       if (values_rte != nullptr && IsA(expr, Var) &&
           reinterpret_cast<Var*>(expr)->varno == static_cast<int>(values_rtindex)) {
         row.push_back(value_consts[static_cast<size_t>(reinterpret_cast<Var*>(expr)->varattno - 1)]);
+      } else if (values_rte != nullptr) {
+        // An expression over the row's values (INSERT ... SELECT coerces the
+        // selected columns to the target's types in the target list).
+        ValuesSubstitution substitution{values_rtindex, &value_consts};
+        auto* substituted = reinterpret_cast<Expr*>(PgCall([&] { return SubstituteValues(expr, &substitution); }));
+        row.push_back(EvaluateToConst(substituted, econtext, parent));
       } else {
         row.push_back(EvaluateToConst(entry->expr, econtext, parent));
       }
