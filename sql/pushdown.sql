@@ -181,6 +181,20 @@ SELECT same_rows('SELECT * FROM orders');
 UPDATE dist.orders SET amount = 1 WHERE customer IN (SELECT order_id FROM dist.lines);
 ROLLBACK;
 
+-- A node's shards may run over several connections outside a transaction
+-- block; inside one, every read uses the block's own connection and sees
+-- its writes.
+SET phantomdb.max_connections_per_node = 4;
+SELECT same_rows('SELECT customer, count(*), sum(amount) FROM orders GROUP BY customer');
+SELECT same_rows('SELECT o.id, l.line FROM orders o JOIN lines l ON l.order_id = o.customer');
+BEGIN;
+INSERT INTO dist.orders (id, customer, amount) SELECT g, 1, 1000 FROM generate_series(10001, 10010) g;
+SELECT count(*), sum(amount) FROM dist.orders WHERE amount >= 1000;
+SELECT count(*) FROM dist.orders o JOIN dist.lines l ON l.order_id = o.customer WHERE o.id > 10000;
+ROLLBACK;
+SELECT count(*) FROM dist.orders WHERE amount >= 1000;
+RESET phantomdb.max_connections_per_node;
+
 -- A user's privileges on the tables still apply.
 CREATE ROLE phantom_pushdown_reader;
 GRANT USAGE ON SCHEMA dist TO phantom_pushdown_reader;

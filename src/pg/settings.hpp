@@ -14,6 +14,8 @@ extern char* node_name;
 
 // Shards of a distributed table when phantom_create_distributed_table is not told.
 extern int default_shard_count;
+// phantomdb.max_connections_per_node: parallel read connections per node.
+extern int max_connections_per_node;
 
 void DefineSettings();
 

@@ -1,6 +1,7 @@
 // The fragment scan executor; see fragment_scan.hpp.
 #include "pg/executor/fragment_scan.hpp"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "pg/executor/shard_names.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/remote/connection_pool.hpp"
 
 extern "C" {
 #include "commands/explain.h"
@@ -79,13 +81,20 @@ void Fetch(FragmentScanState* state) {
   FragmentExecution& execution = *state->execution;
   auto anchor = TableById(execution.fragment.anchor_table);
   std::vector<NodeStatement> statements;
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
   for (const auto& [node_id, indexes] : ShardGroupsByNode(*anchor, execution.fragment)) {
-    std::string sql;
-    for (int32_t index : indexes) {
-      if (!sql.empty()) sql += " UNION ALL ";
-      sql += "(" + ShardSql(execution.fragment, index) + ")";
+    // A node's shard groups split over its connections, in contiguous runs;
+    // this node's run here, through SPI, which sees this transaction's own
+    // writes.
+    const size_t parts = node_id == local ? 1 : std::min(indexes.size(), connection_pool::ParallelReadConnections());
+    for (size_t part = 0; part < parts; part++) {
+      std::string sql;
+      for (size_t i = part * indexes.size() / parts; i < (part + 1) * indexes.size() / parts; i++) {
+        if (!sql.empty()) sql += " UNION ALL ";
+        sql += "(" + ShardSql(execution.fragment, indexes[i]) + ")";
+      }
+      statements.push_back({node_id, std::move(sql)});
     }
-    statements.push_back({node_id, std::move(sql)});
     execution.shards_on[node_id] = indexes.size();
   }
   ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
@@ -96,6 +105,7 @@ void Fetch(FragmentScanState* state) {
   // One shard group's fragment again, under the user's EXPLAIN options.
   const NodeStatement& first = statements.front();
   const int32_t index = ShardGroupsByNode(*anchor, execution.fragment).at(first.node_id).front();
+  // The plan of the fragment of the first shard group on the first node.
   const std::string explain = "EXPLAIN (" + RemoteExplainOptions() + ") " + ShardSql(execution.fragment, index);
   execution.remote_plan = TextRowsOnNode({first.node_id, explain, false}, params, execution.fragment.params_used);
 }

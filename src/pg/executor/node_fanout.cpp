@@ -2,6 +2,7 @@
 #include "pg/executor/node_fanout.hpp"
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -34,27 +35,44 @@ void RunOnNodes(const std::vector<NodeStatement>& statements, ParamListInfo para
                 TupleDesc descriptor, const ColumnMap& columns, Tuplestorestate* rows,
                 std::vector<NodeTiming>* timings) {
   const metadata::NodeId local = metadata_cache::LocalNodeId();
-  std::vector<std::pair<const CachedNode*, NodeConnection*>> sent;
+  std::map<metadata::NodeId, std::vector<const NodeStatement*>> by_node;
+  for (const NodeStatement& statement : statements) by_node[statement.node_id].push_back(&statement);
+  if (by_node.empty()) return;
+  // This node's statement runs here, through SPI; every other statement
+  // gets a connection of its own.
+  std::map<metadata::NodeId, NodeTiming> timing;
+  std::vector<std::pair<metadata::NodeId, NodeConnection*>> sent;
   const RemoteParams remote = RemoteParamsOf(params, used);
   const Clock::time_point start = Clock::now();
   try {
-    for (const NodeStatement& statement : statements) {
-      if (statement.node_id == local) continue;
-      const CachedNode& node = metadata_cache::Node(statement.node_id);
-      NodeConnection& connection = connection_pool::Acquire(node, connection_pool::Access::kRead);
-      sent.emplace_back(&node, &connection);
-      connection.SendQuery(statement.sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
+    for (const auto& [node_id, list] : by_node) {
+      if (node_id == local) {
+        if (list.size() > 1) throw Error(sqlstate::kInternalError, "several statements for this node");
+        continue;
+      }
+      if (list.size() > connection_pool::ParallelReadConnections())
+        throw Error(sqlstate::kInternalError, "more statements for a node than it may get connections");
+      const CachedNode& node = metadata_cache::Node(node_id);
+      std::vector<NodeConnection*> connections = connection_pool::AcquireForParallelRead(node, list.size());
+      for (size_t i = 0; i < list.size(); i++) {
+        NodeConnection* connection = connections[i];
+        sent.emplace_back(node_id, connection);
+        connection->SendQuery(list[i]->sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
+      }
     }
-    for (const NodeStatement& statement : statements) {
-      if (statement.node_id != local) continue;
+    auto here = by_node.find(local);
+    if (here != by_node.end()) {
+      const NodeStatement& statement = *here->second.front();
       const Clock::time_point local_start = Clock::now();
       PgCall([] { SPI_connect(); });
       const uint64_t count = RunLocalStatement(statement.sql, params, statement.read_only, descriptor, columns, rows);
       PgCall([] { SPI_finish(); });
-      if (timings != nullptr) timings->push_back({local, count, MillisecondsSince(local_start)});
+      NodeTiming& entry = timing[local];
+      entry.rows += count;
+      entry.milliseconds = MillisecondsSince(local_start);
     }
     std::optional<RemoteRowReader> reader;
-    for (auto& [node, connection] : sent) {
+    for (auto& [node_id, connection] : sent) {
       std::optional<Error> failure;
       uint64_t count = 0;
       while (NodeConnection::Result result = connection->NextResult()) {
@@ -69,15 +87,19 @@ void RunOnNodes(const std::vector<NodeStatement>& statements, ParamListInfo para
         count += static_cast<uint64_t>(PQntuples(result.get()));
       }
       if (failure) throw *failure;
-      if (timings != nullptr) timings->push_back({node->node_id, count, MillisecondsSince(start)});
+      NodeTiming& entry = timing[node_id];
+      entry.rows += count;
+      entry.milliseconds = MillisecondsSince(start);
     }
   } catch (...) {
     // A node may still be sending rows: its connection cannot be reused.
-    for (auto& [node, connection] : sent)
+    for (auto& [node_id, connection] : sent)
       if (connection->TransactionStatus() != PQTRANS_IDLE && connection->TransactionStatus() != PQTRANS_INTRANS)
-        connection_pool::Discard(node->node_id);
+        connection_pool::DiscardConnection(connection);
     throw;
   }
+  if (timings != nullptr)
+    for (auto& [node_id, entry] : timing) timings->push_back({node_id, entry.rows, entry.milliseconds});
 }
 
 std::vector<std::string> TextRowsOnNode(const NodeStatement& statement, ParamListInfo params,

@@ -30,8 +30,11 @@ struct NodeTiming {
 };
 
 // Runs every statement (read-only, with the statement's parameters `used`
-// by the SQL) and stores all rows as tuples of descriptor. On an error the
-// connections still sending rows are discarded and the error is rethrown.
+// by the SQL) and stores all rows as tuples of descriptor. Another node may
+// get several statements (at most connection_pool::ParallelReadConnections()),
+// each on a connection of its own; this node's one runs here through SPI.
+// On an error the connections still sending rows are discarded and the
+// error is rethrown.
 void RunOnNodes(const std::vector<NodeStatement>& statements, ParamListInfo params, const std::vector<int>& used,
                 TupleDesc descriptor, const ColumnMap& columns, Tuplestorestate* rows,
                 std::vector<NodeTiming>* timings = nullptr);

@@ -1,6 +1,7 @@
 // The shard scan executor; see shard_scan.hpp.
 #include "pg/executor/shard_scan.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <optional>
@@ -88,9 +89,17 @@ void Fetch(ShardScanState* state) {
     map.push_back(a);
   }
   if (columns.empty()) columns = "NULL";  // a table without columns still has rows
+  // Another node's shards split over its connections; this node's run here.
   std::vector<NodeStatement> statements;
-  for (const auto& [node_id, shards] : ShardsByNode(*table, execution.shards))
-    statements.push_back({node_id, NodeSql(*table, shards, columns, execution.where)});
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
+  for (const auto& [node_id, shards] : ShardsByNode(*table, execution.shards)) {
+    const size_t parts = node_id == local ? 1 : std::min(shards.size(), connection_pool::ParallelReadConnections());
+    for (size_t part = 0; part < parts; part++) {
+      const std::vector<const metadata::ShardRecord*> run(shards.begin() + part * shards.size() / parts,
+                                                          shards.begin() + (part + 1) * shards.size() / parts);
+      statements.push_back({node_id, NodeSql(*table, run, columns, execution.where)});
+    }
+  }
   RunOnNodes(statements, state->css.ss.ps.state->es_param_list_info, execution.params, descriptor, map,
              execution.rows.Store(true));
 }

@@ -1,6 +1,7 @@
 // Per-backend node connections and remote transactions; see connection_pool.hpp.
 #include "pg/remote/connection_pool.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "core/common/error.hpp"
 #include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -29,6 +31,8 @@ struct Session {
 };
 
 std::map<metadata::NodeId, Session> sessions;
+// Extra read-only connections per node for parallel reads (autocommit).
+std::map<metadata::NodeId, std::vector<Session>> extra_sessions;
 uint64_t remote_writes = 0;              // writes sent inside remote transactions, this transaction
 std::vector<uint64_t> savepoint_marks;   // remote_writes at each open subtransaction's start
 std::optional<std::string> poisoned_by;  // the node whose work a ROLLBACK TO could not undo
@@ -235,6 +239,47 @@ NodeConnection& Acquire(const CachedNode& node, Access access) {
 void Discard(metadata::NodeId node_id) noexcept {
   auto it = sessions.find(node_id);
   if (it != sessions.end()) Close(it->second);
+}
+
+size_t ParallelReadConnections() {
+  // A remote transaction (a block's, or one a multi-node write opened in
+  // this statement) holds writes only its own connection sees.
+  for (const auto& [node_id, session] : sessions)
+    if (session.in_transaction) return 1;
+  const bool in_block = PgCall([] { return IsTransactionBlock(); });
+  return in_block ? 1 : static_cast<size_t>(std::max(1, max_connections_per_node));
+}
+
+std::vector<NodeConnection*> AcquireForParallelRead(const CachedNode& node, size_t count) {
+  std::vector<NodeConnection*> connections;
+  connections.push_back(&Acquire(node, Access::kRead));
+  std::vector<Session>& extras = extra_sessions[node.node_id];
+  for (size_t i = 0; connections.size() < count; i++) {
+    if (i == extras.size()) extras.emplace_back();
+    Session& session = extras[i];
+    if (session.connection && session.connection->Broken()) Close(session);
+    if (!session.connection) {
+      session.address = metadata::NodeAddress(node.host, node.port);
+      session.connection =
+          std::make_unique<NodeConnection>(NodeConnection::Open(node.host, node.port, kSessionOptions));
+    }
+    try {
+      SyncSettings(session);
+    } catch (...) {
+      Close(session);
+      throw;
+    }
+    connections.push_back(session.connection.get());
+  }
+  return connections;
+}
+
+void DiscardConnection(NodeConnection* connection) noexcept {
+  for (auto& [node_id, session] : sessions)
+    if (session.connection.get() == connection) Close(session);
+  for (auto& [node_id, extras] : extra_sessions)
+    for (Session& session : extras)
+      if (session.connection.get() == connection) Close(session);
 }
 
 std::string Prepare(const CachedNode& node, NodeConnection& connection, const std::string& sql, int param_count,

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/remote/node_connection.hpp"
@@ -38,6 +39,19 @@ NodeConnection& Acquire(const CachedNode& node, Access access);
 // Closes the connection to node, cancelling what runs on it; for a
 // connection that an error or interrupt left in the middle of a statement.
 void Discard(metadata::NodeId node_id) noexcept;
+
+// How many connections a read may use per node now: phantomdb.
+// max_connections_per_node, or 1 inside a transaction block or while a
+// remote transaction is open (only its connection sees its writes).
+size_t ParallelReadConnections();
+
+// count connections to node for reads (count <= ParallelReadConnections()):
+// the one Acquire gives, then extra ones opened on first use and kept for
+// the backend's life. Extra connections never hold a remote transaction.
+std::vector<NodeConnection*> AcquireForParallelRead(const CachedNode& node, size_t count);
+
+// Closes one connection (the node's own or an extra one), as Discard.
+void DiscardConnection(NodeConnection* connection) noexcept;
 
 // Runs fn(connection) and discards the connection if fn throws, since a
 // statement may still be running on it.
