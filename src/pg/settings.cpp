@@ -14,7 +14,7 @@ namespace phantom::pg {
 char* node_conninfo = nullptr;
 int node_timeout_ms = 5000;
 int default_shard_count = 32;
-int max_connections_per_node = 2;
+int max_connections_per_node = 1;
 char* advertise_host = nullptr;
 char* node_name = nullptr;
 
@@ -69,7 +69,7 @@ void DefineSettings() {
                           "Outside a transaction block a multi-shard read splits each node's shards over up to this "
                           "many connections (this node's own shards over SPI and loopback connections). Inside a "
                           "block every node's work uses the block's one connection, which sees its writes.",
-                          &max_connections_per_node, 2, 1, 64, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                          &max_connections_per_node, 1, 1, 64, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("phantomdb.advertise_host", "The host name or address other nodes use to reach this node.",
                              "Empty: the first entry of listen_addresses, or the machine's host name when "
                              "listen_addresses is a wildcard.",
