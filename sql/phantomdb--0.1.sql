@@ -171,6 +171,21 @@ CREATE FUNCTION phantomdb.distribution_hash(value anyelement) RETURNS integer
 COMMENT ON FUNCTION phantomdb.distribution_hash(anyelement) IS
   'the point of the hash space a distribution value maps to (docs/distributed-tables.md)';
 
+-- variance/stddev (sample or population) of numeric values from the count,
+-- sum and sum of squares of every shard, with the arithmetic of Postgres's
+-- own numeric variance (exact products, select_div_scale division, the
+-- square root rounded to the variance's scale); see docs/query-processing.md.
+CREATE FUNCTION phantomdb.combined_variance(n numeric, sum_x numeric, sum_x2 numeric, sample boolean, root boolean)
+  RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+           WHEN n IS NULL OR n = 0 OR (sample AND n <= 1) THEN NULL
+           WHEN n * sum_x2 - sum_x * sum_x <= 0 THEN 0::numeric
+           WHEN NOT root OR v = 'NaN' THEN v
+           ELSE round(sqrt(v), scale(v))
+         END
+    FROM (SELECT (n * sum_x2 - sum_x * sum_x) / nullif(n * CASE WHEN sample THEN n - 1 ELSE n END, 0) AS v) AS q
+$$;
+
 -- The placeholder a pushed-down query's plan scans in place of its FROM
 -- clause (docs/query-processing.md); it is never run.
 CREATE FUNCTION phantomdb.fragment_results() RETURNS SETOF record

@@ -54,6 +54,12 @@ SELECT same_rows('SELECT customer, count(*), avg(amount) FROM orders WHERE amoun
 SELECT same_rows('SELECT count(*) AS a, count(note) AS b, sum(amount) AS c, avg(amount) AS d, min(placed) AS e, max(note) AS f, sum(id) AS g, avg(id) AS h FROM orders');
 SELECT same_rows('SELECT sum(small) AS a, avg(small) AS b, avg(customer) AS c, sum(customer) AS d, min(small) AS e, max(ratio) AS f FROM orders');
 SELECT same_rows('SELECT round(avg(ratio)::numeric, 10) AS a, round(sum(ratio)::numeric, 8) AS b, sum(waited) AS c, avg(waited) AS d FROM orders');
+-- Variance and standard deviation of integers and numerics split exactly
+-- (compared as text: the same digits and scale).
+SELECT same_rows('SELECT customer % 3 AS g, var_samp(amount)::text a, var_pop(amount)::text b, variance(customer)::text c, stddev(id)::text d, stddev_pop(amount)::text e, stddev_samp(small)::text f FROM orders GROUP BY 1');
+SELECT same_rows('SELECT var_samp(amount)::text a, stddev(amount)::text b, var_pop(amount)::text c FROM orders WHERE id IN (5, 900)');
+SELECT same_rows('SELECT var_samp(amount)::text a, stddev(amount)::text b, var_pop(amount)::text c FROM orders WHERE id = 5');
+SELECT same_rows('SELECT placed, (stddev(amount) FILTER (WHERE paid))::text a, var_samp(small)::text b FROM orders GROUP BY placed');
 SELECT same_rows('SELECT bool_and(paid), bool_or(paid), every(amount > 0), bit_and(customer), bit_or(customer), bit_xor(customer) FROM orders');
 SELECT same_rows('SELECT placed, count(*) FILTER (WHERE paid) AS a, avg(amount) FILTER (WHERE note LIKE ''n1%'') AS b FROM orders GROUP BY placed');
 SELECT same_rows('SELECT customer % 5 AS a, placed > ''2026-02-01'' AS b, count(*) FROM orders GROUP BY 1, 2 HAVING sum(amount) > 100 ORDER BY 3 DESC, 1, 2 LIMIT 4');

@@ -3,6 +3,7 @@
 
 #include "core/common/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/planner/extension_function.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -12,9 +13,6 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/restrictinfo.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_proc.h"
-#include "utils/syscache.h"
 }
 
 namespace phantom::pg {
@@ -79,20 +77,7 @@ void AddFragmentPath(PlannerInfo* root, RelOptInfo* rel, const Fragment& fragmen
   });
 }
 
-// Looked up without the privilege checks of a name lookup: the user
-// planning the query need not have any privilege on schema phantomdb.
-Oid FragmentFunction() {
-  const Oid function = PgCall([] {
-    const Oid schema = get_namespace_oid("phantomdb", true);
-    if (!OidIsValid(schema)) return InvalidOid;
-    return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("fragment_results"),
-                           PointerGetDatum(buildoidvector(nullptr, 0)), ObjectIdGetDatum(schema));
-  });
-  if (!OidIsValid(function))
-    throw Error("42883", "function phantomdb.fragment_results() does not exist", "",
-                "Reinstall the extension: ALTER EXTENSION phantomdb UPDATE, or drop and create it.");
-  return function;
-}
+Oid FragmentFunction() { return ExtensionFunction("fragment_results", {}); }
 
 }  // namespace phantom::pg
 

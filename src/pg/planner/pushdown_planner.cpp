@@ -12,6 +12,7 @@
 #include "core/common/error.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/planner/extension_function.hpp"
 #include "pg/planner/fragment_path.hpp"
 #include "pg/planner/shard_query.hpp"
 #include "pg/planner/shard_scan_path.hpp"
@@ -803,6 +804,37 @@ Node* Combine(Aggref* aggref, FragmentColumns& columns) {
     combined->args =
         PgCall([&] { return list_make1(makeTargetEntry(reinterpret_cast<Expr*>(partials), 1, nullptr, false)); });
     return reinterpret_cast<Node*>(combined);
+  }
+  if (name == "var_pop" || name == "var_samp" || name == "variance" || name == "stddev" || name == "stddev_pop" ||
+      name == "stddev_samp") {
+    // Numeric arithmetic is exact up to the division, so the shards' counts,
+    // sums and sums of squares combine into Postgres's own result; float
+    // inputs (Youngs-Cramer on one server) take the rows strategy.
+    const Oid input = linitial_oid(aggref->aggargtypes);
+    if (input != INT2OID && input != INT4OID && input != INT8OID && input != NUMERICOID) return nullptr;
+    Node* value = Coerce(static_cast<Node*>(PgCall(
+                             [&] { return copyObjectImpl(static_cast<TargetEntry*>(linitial(aggref->args))->expr); })),
+                         NUMERICOID);
+    Node* square = Operator("*", value, static_cast<Node*>(PgCall([&] { return copyObjectImpl(value); })));
+    auto partial_of = [&](Oid function, Node* argument) {
+      auto* filter = static_cast<Expr*>(PgCall([&] { return copyObjectImpl(aggref->aggfilter); }));
+      return columns.VarOf(
+          columns.Of(reinterpret_cast<Expr*>(MakeAggregate(function, reinterpret_cast<Expr*>(argument), filter))));
+    };
+    Var* counts = partial_of(F_COUNT_ANY, static_cast<Node*>(PgCall([&] { return copyObjectImpl(value); })));
+    Var* sums = partial_of(CatalogAggregate("sum", NUMERICOID), value);
+    Var* squares = partial_of(CatalogAggregate("sum", NUMERICOID), square);
+    Node* n = SumOf(counts, NUMERICOID);
+    Node* sum_x = SumOf(sums, NUMERICOID);
+    Node* sum_x2 = SumOf(squares, NUMERICOID);
+    const bool sample = name == "var_samp" || name == "variance" || name == "stddev" || name == "stddev_samp";
+    const bool root = name.rfind("stddev", 0) == 0;
+    const Oid combine = ExtensionFunction("combined_variance", {NUMERICOID, NUMERICOID, NUMERICOID, BOOLOID, BOOLOID});
+    return PgCall([&] {
+      List* arguments = list_make5(n, sum_x, sum_x2, makeBoolConst(sample, false), makeBoolConst(root, false));
+      return reinterpret_cast<Node*>(
+          makeFuncExpr(combine, NUMERICOID, arguments, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL));
+    });
   }
   if (name == "avg") {
     const Oid input = linitial_oid(aggref->aggargtypes);
