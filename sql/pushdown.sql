@@ -201,6 +201,23 @@ ROLLBACK;
 SELECT count(*) FROM dist.orders WHERE amount >= 1000;
 RESET phantomdb.max_connections_per_node;
 
+-- Outside a transaction block the other nodes' rows stream, on connections
+-- of their own: a LIMIT above the scan ends the remote statements, and a
+-- function that queries distributed tables per row runs meanwhile.
+SELECT count(*) FROM (SELECT id, generate_series(1, 2) FROM dist.orders LIMIT 3) s;
+SELECT count(*) FROM dist.orders;
+CREATE FUNCTION dist.lines_of(bigint) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM dist.lines WHERE order_id = $1';
+CREATE FUNCTION loc.lines_of(bigint) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM loc.lines WHERE order_id = $1';
+SELECT same_rows('SELECT customer, sum(lines_of(id)) FROM orders WHERE customer < 3 GROUP BY customer');
+-- In a block, a cursor's rows are read whole, so the block's next
+-- statements can use the nodes' connections.
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM dist.orders WHERE customer = 3 ORDER BY id;
+FETCH 2 FROM c;
+SELECT count(*) FROM dist.orders;
+FETCH 2 FROM c;
+COMMIT;
+
 -- A user's privileges on the tables still apply.
 CREATE ROLE phantom_pushdown_reader;
 GRANT USAGE ON SCHEMA dist TO phantom_pushdown_reader;
@@ -215,6 +232,7 @@ SELECT * FROM phantomdb.fragment_results() AS f(a int);
 
 DROP FUNCTION same_rows(text);
 DROP SCHEMA loc CASCADE;
+DROP FUNCTION dist.lines_of(bigint);
 DROP TABLE dist.orders, dist.lines, dist.regions, dist.empty, dist.orders_copy;
 DROP SCHEMA dist;
 SELECT phantom_remove_node('node2');

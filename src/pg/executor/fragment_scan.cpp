@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct FragmentExecution {
   Fragment fragment;
   StoredRows rows;
   bool fetched = false;
+  // Streaming (a plan that never rescans this scan): this node's rows are
+  // stored and handed out first, then the other nodes' rows as they arrive.
+  bool streaming = false;
+  std::unique_ptr<NodeRowStream> stream;
   // Under EXPLAIN ANALYZE: what each node did, and one shard group's plan.
   std::vector<NodeTiming> timings;
   std::map<metadata::NodeId, size_t> shards_on;
@@ -98,9 +103,19 @@ void Fetch(FragmentScanState* state) {
     execution.shards_on[node_id] = indexes.size();
   }
   ParamListInfo params = state->css.ss.ps.state->es_param_list_info;
+  TupleDesc descriptor = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+  if (execution.streaming) {
+    std::vector<NodeStatement> remote;
+    std::vector<NodeStatement> here;
+    for (NodeStatement& statement : statements)
+      (statement.node_id == local ? here : remote).push_back(std::move(statement));
+    execution.stream = std::make_unique<NodeRowStream>(remote, params, execution.fragment.params_used, descriptor);
+    RunOnNodes(here, params, execution.fragment.params_used, descriptor, {}, execution.rows.Store(false));
+    return;
+  }
   const bool analyze = ExplainAnalyzeRunning() && state->css.ss.ps.state->es_instrument != 0;
-  RunOnNodes(statements, params, execution.fragment.params_used, state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
-             {}, execution.rows.Store(true), analyze ? &execution.timings : nullptr);
+  RunOnNodes(statements, params, execution.fragment.params_used, descriptor, {}, execution.rows.Store(true),
+             analyze ? &execution.timings : nullptr);
   if (!analyze || statements.empty()) return;
   // One shard group's fragment again, under the user's EXPLAIN options.
   const NodeStatement& first = statements.front();
@@ -108,6 +123,74 @@ void Fetch(FragmentScanState* state) {
   // The plan of the fragment of the first shard group on the first node.
   const std::string explain = "EXPLAIN (" + RemoteExplainOptions() + ") " + ShardSql(execution.fragment, index);
   execution.remote_plan = TextRowsOnNode({first.node_id, explain, false}, params, execution.fragment.params_used);
+}
+
+// The rows of a plan that may rescan this scan (or move backwards, or runs
+// under EXPLAIN ANALYZE, which reports per node), or that runs in a
+// transaction block (whose connections must stay free for its next
+// statements), are all fetched and stored first; otherwise they stream.
+void BeginFragmentScan(CustomScanState* node, EState* estate, int eflags) {
+  GuardHook([&] {
+    FragmentExecution& execution = *reinterpret_cast<FragmentScanState*>(node)->execution;
+    const bool analyze = ExplainAnalyzeRunning() && estate->es_instrument != 0;
+    execution.streaming = (eflags & (EXEC_FLAG_REWIND | EXEC_FLAG_BACKWARD | EXEC_FLAG_MARK)) == 0 && !analyze &&
+                          (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && connection_pool::StreamingAllowed();
+    execution.rows.Store(!execution.streaming);
+  });
+}
+
+TupleTableSlot* NextRow(ScanState* scan) {
+  return GuardHook([&] {
+    auto* state = reinterpret_cast<FragmentScanState*>(scan);
+    FragmentExecution& execution = *state->execution;
+    TupleTableSlot* slot = scan->ss_ScanTupleSlot;
+    if (!execution.fetched) {
+      Fetch(state);
+      execution.fetched = true;
+    }
+    if (execution.rows.Next(slot) || !execution.stream) return slot;
+    // Values made for the row live until the scan's next row.
+    MemoryContext per_row = scan->ps.ps_ExprContext->ecxt_per_tuple_memory;
+    MemoryContext saved = MemoryContextSwitchTo(per_row);
+    bool more = false;
+    try {
+      more = execution.stream->Next(slot);
+    } catch (...) {
+      MemoryContextSwitchTo(saved);
+      throw;
+    }
+    MemoryContextSwitchTo(saved);
+    if (!more) ExecClearTuple(slot);
+    return slot;
+  });
+}
+
+TupleTableSlot* ExecFragmentScan(CustomScanState* node) {
+  return ExecScan(&node->ss, NextRow, [](ScanState*, TupleTableSlot*) { return true; });
+}
+
+void EndFragmentScan(CustomScanState* node) {
+  FragmentExecution& execution = *reinterpret_cast<FragmentScanState*>(node)->execution;
+  if (execution.stream) {
+    GuardHook([&] { execution.stream->Finish(); });
+    execution.stream.reset();
+  }
+  execution.rows.End();
+}
+
+// Stored rows are read again; a stream starts over.
+void ReScanFragmentScan(CustomScanState* node) {
+  GuardHook([&] {
+    FragmentExecution& execution = *reinterpret_cast<FragmentScanState*>(node)->execution;
+    if (!execution.streaming) {
+      execution.rows.Rewind();
+      return;
+    }
+    if (execution.stream) execution.stream->Finish();
+    execution.stream.reset();
+    execution.rows.Clear();
+    execution.fetched = false;
+  });
 }
 
 void ExplainFragmentScan(CustomScanState* node, List*, ExplainState* es) {
@@ -151,10 +234,10 @@ void ExplainFragmentScan(CustomScanState* node, List*, ExplainState* es) {
 
 const CustomExecMethods kFragmentScanExecMethods = {
     .CustomName = "PhantomDB Fragment Scan",
-    .BeginCustomScan = FetchOnceScan<FragmentExecution, Fetch>::Begin,
-    .ExecCustomScan = FetchOnceScan<FragmentExecution, Fetch>::Exec,
-    .EndCustomScan = FetchOnceScan<FragmentExecution, Fetch>::End,
-    .ReScanCustomScan = FetchOnceScan<FragmentExecution, Fetch>::ReScan,
+    .BeginCustomScan = BeginFragmentScan,
+    .ExecCustomScan = ExecFragmentScan,
+    .EndCustomScan = EndFragmentScan,
+    .ReScanCustomScan = ReScanFragmentScan,
     .ExplainCustomScan = ExplainFragmentScan,
 };
 

@@ -14,6 +14,8 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/wait_event.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
@@ -123,6 +125,106 @@ std::vector<std::string> TextRowsOnNode(const NodeStatement& statement, ParamLis
     tuplestore_end(store);
   });
   return lines;
+}
+
+NodeRowStream::NodeRowStream(const std::vector<NodeStatement>& statements, ParamListInfo params,
+                             const std::vector<int>& used, TupleDesc descriptor)
+    : reader_(descriptor, {}) {
+  std::map<metadata::NodeId, std::vector<const NodeStatement*>> by_node;
+  for (const NodeStatement& statement : statements) by_node[statement.node_id].push_back(&statement);
+  const RemoteParams remote = RemoteParamsOf(params, used);
+  for (const auto& [node_id, list] : by_node) {
+    if (list.size() > connection_pool::ParallelReadConnections())
+      throw Error(sqlstate::kInternalError, "more statements for a node than it may get connections");
+    std::vector<NodeConnection*> connections =
+        connection_pool::AcquireForStream(metadata_cache::Node(node_id), list.size());
+    for (size_t i = 0; i < list.size(); i++) {
+      // Recorded before sending: a failed send leaves a connection to close.
+      sources_.push_back(Source{node_id, connections[i], nullptr, 0, false});
+      connections[i]->SendQueryRowByRow(list[i]->sql, remote.values,
+                                        remote.types.empty() ? nullptr : remote.types.data());
+    }
+  }
+}
+
+NodeRowStream::~NodeRowStream() {
+  if (waits_ != nullptr) FreeWaitEventSet(waits_);
+  for (Source& source : sources_) {
+    if (!source.done) connection_pool::DiscardConnection(source.connection);
+    connection_pool::ReleaseStream(source.connection);
+  }
+}
+
+bool NodeRowStream::Next(TupleTableSlot* slot) {
+  for (;;) {
+    bool active = false;
+    for (size_t k = 0; k < sources_.size(); k++) {
+      const size_t index = (next_ + k) % sources_.size();
+      Source& source = sources_[index];
+      while (!source.done) {
+        if (source.result && source.row < PQntuples(source.result.get())) {
+          reader_.ToSlot(source.result.get(), source.row++, slot);
+          next_ = index + 1;
+          return true;
+        }
+        if (!source.connection->ResultReady()) {
+          active = true;
+          break;
+        }
+        source.result = source.connection->NextResult();
+        source.row = 0;
+        if (!source.result) {
+          source.done = true;
+          break;
+        }
+        source.connection->ThrowIfError(source.result.get());
+      }
+    }
+    if (!active) return false;
+    WaitForAny();
+  }
+}
+
+void NodeRowStream::WaitForAny() {
+  size_t active = 0;
+  for (const Source& source : sources_) active += source.done ? 0 : 1;
+  // A finished connection's socket could stay readable: the set holds the
+  // active ones only, rebuilt when one finishes.
+  if (waits_ == nullptr || waits_for_ != active) {
+    if (waits_ != nullptr) FreeWaitEventSet(waits_);
+    waits_ = nullptr;
+    waits_ = PgCall([&] {
+      WaitEventSet* set = CreateWaitEventSet(TopMemoryContext, static_cast<int>(active) + 2);
+      AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+      AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+      for (const Source& source : sources_)
+        if (!source.done) AddWaitEventToSet(set, WL_SOCKET_READABLE, source.connection->Socket(), nullptr, nullptr);
+      return set;
+    });
+    waits_for_ = active;
+  }
+  PgCall([&] {
+    WaitEvent event;
+    WaitEventSetWait(waits_, -1, &event, 1, PG_WAIT_EXTENSION);
+    if (event.events & WL_LATCH_SET) ResetLatch(MyLatch);
+  });
+  CheckForInterrupts();
+}
+
+void NodeRowStream::Finish() {
+  for (Source& source : sources_) {
+    if (source.done) continue;
+    try {
+      source.connection->Cancel();
+      // The rest of the rows (or the cancellation's error) is read and dropped.
+      while (NodeConnection::Result result = source.connection->NextResult()) {
+      }
+      source.done = true;
+    } catch (...) {
+      connection_pool::DiscardConnection(source.connection);
+      source.done = true;
+    }
+  }
 }
 
 }  // namespace phantom::pg

@@ -9,7 +9,12 @@
 
 #include "core/metadata/command.hpp"
 #include "pg/executor/shard_statement.hpp"
+#include "pg/remote/node_connection.hpp"
 #include "pg/postgres.hpp"
+
+extern "C" {
+#include "storage/latch.h"
+}
 
 namespace phantom::pg {
 
@@ -38,6 +43,51 @@ struct NodeTiming {
 void RunOnNodes(const std::vector<NodeStatement>& statements, ParamListInfo params, const std::vector<int>& used,
                 TupleDesc descriptor, const ColumnMap& columns, Tuplestorestate* rows,
                 std::vector<NodeTiming>* timings = nullptr);
+
+// Rows of read statements on other nodes, handed out as they arrive: every
+// statement is sent at once, each connection delivers its rows one at a
+// time (libpq's single-row mode), and Next takes a row from whichever node
+// has one, so neither this node nor libpq holds a whole result.
+class NodeRowStream {
+ public:
+  // Sends the statements (none for this node; at most
+  // connection_pool::ParallelReadConnections() per node), each on a
+  // connection of its own (connection_pool::AcquireForStream); only when
+  // connection_pool::StreamingAllowed().
+  NodeRowStream(const std::vector<NodeStatement>& statements, ParamListInfo params, const std::vector<int>& used,
+                TupleDesc descriptor);
+  // Closes the connections of statements still running (an abandoned or
+  // failed stream): nothing may wait on the network here.
+  ~NodeRowStream();
+  NodeRowStream(const NodeRowStream&) = delete;
+  NodeRowStream& operator=(const NodeRowStream&) = delete;
+
+  // The next row into slot (a virtual tuple, its values made in the current
+  // memory context); false once every statement is done. Throws a node's
+  // error.
+  bool Next(TupleTableSlot* slot);
+
+  // Ends statements still running when the rest of their rows is not
+  // wanted (a LIMIT was reached): cancelled, the cancellation's error read;
+  // the connections stay.
+  void Finish();
+
+ private:
+  struct Source {
+    metadata::NodeId node_id;
+    NodeConnection* connection;
+    NodeConnection::Result result;
+    int row = 0;
+    bool done = false;
+  };
+  void WaitForAny();
+
+  std::vector<Source> sources_;
+  RemoteRowReader reader_;
+  size_t next_ = 0;  // where the round robin resumes
+  WaitEventSet* waits_ = nullptr;
+  size_t waits_for_ = 0;  // active sources when waits_ was built
+};
 
 // The text rows of one statement on one node (an EXPLAIN), one string each.
 std::vector<std::string> TextRowsOnNode(const NodeStatement& statement, ParamListInfo params,

@@ -197,4 +197,25 @@ void RemoteRowReader::Store(const PGresult* result, Tuplestorestate* rows) {
   });
 }
 
+void RemoteRowReader::ToSlot(const PGresult* result, int row, TupleTableSlot* slot) {
+  const int natts = descriptor_->natts;
+  const int produced = PQnfields(result);
+  const int expected = columns_.empty() ? natts : static_cast<int>(columns_.size());
+  if (produced != expected)
+    throw Error(sqlstate::kInternalError, "a shard returned " + std::to_string(produced) + " columns where " +
+                                              std::to_string(expected) + " were expected");
+  PgCall([&] {
+    ExecClearTuple(slot);
+    for (int a = 0; a < natts; a++) slot->tts_isnull[a] = true;
+    for (int c = 0; c < produced; c++) {
+      const int a = AttributeOf(columns_, c);
+      if (a < 0 || PQgetisnull(result, row, c)) continue;
+      slot->tts_isnull[a] = false;
+      slot->tts_values[a] = InputFunctionCall(&input_[a], PQgetvalue(result, row, c), ioparams_[a],
+                                              TupleDescAttr(descriptor_, a)->atttypmod);
+    }
+    ExecStoreVirtualTuple(slot);
+  });
+}
+
 }  // namespace phantom::pg

@@ -49,6 +49,9 @@ class RemoteRowReader {
  public:
   RemoteRowReader(TupleDesc descriptor, ColumnMap columns);
   void Store(const PGresult* result, Tuplestorestate* rows);
+  // Row `row` of result into slot as a virtual tuple; values are made in the
+  // current memory context.
+  void ToSlot(const PGresult* result, int row, TupleTableSlot* slot);
 
  private:
   TupleDesc descriptor_;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct Session {
 std::map<metadata::NodeId, Session> sessions;
 // Extra read-only connections per node for parallel reads (autocommit).
 std::map<metadata::NodeId, std::vector<Session>> extra_sessions;
+// Connections for streaming reads, and those a stream holds now.
+std::map<metadata::NodeId, std::vector<Session>> stream_sessions;
+std::set<const NodeConnection*> streaming;
 uint64_t remote_writes = 0;              // writes sent inside remote transactions, this transaction
 std::vector<uint64_t> savepoint_marks;   // remote_writes at each open subtransaction's start
 std::optional<std::string> poisoned_by;  // the node whose work a ROLLBACK TO could not undo
@@ -242,12 +246,24 @@ void Discard(metadata::NodeId node_id) noexcept {
 }
 
 size_t ParallelReadConnections() {
-  // A remote transaction (a block's, or one a multi-node write opened in
-  // this statement) holds writes only its own connection sees.
-  for (const auto& [node_id, session] : sessions)
-    if (session.in_transaction) return 1;
-  const bool in_block = PgCall([] { return IsTransactionBlock(); });
-  return in_block ? 1 : static_cast<size_t>(std::max(1, max_connections_per_node));
+  return StreamingAllowed() ? static_cast<size_t>(std::max(1, max_connections_per_node)) : 1;
+}
+
+// The connection of session (opened when it has none), its settings in
+// step with this session.
+NodeConnection* Ready(Session& session, const CachedNode& node) {
+  if (session.connection && session.connection->Broken()) Close(session);
+  if (!session.connection) {
+    session.address = metadata::NodeAddress(node.host, node.port);
+    session.connection = std::make_unique<NodeConnection>(NodeConnection::Open(node.host, node.port, kSessionOptions));
+  }
+  try {
+    SyncSettings(session);
+  } catch (...) {
+    Close(session);
+    throw;
+  }
+  return session.connection.get();
 }
 
 std::vector<NodeConnection*> AcquireForParallelRead(const CachedNode& node, size_t count) {
@@ -256,30 +272,41 @@ std::vector<NodeConnection*> AcquireForParallelRead(const CachedNode& node, size
   std::vector<Session>& extras = extra_sessions[node.node_id];
   for (size_t i = 0; connections.size() < count; i++) {
     if (i == extras.size()) extras.emplace_back();
-    Session& session = extras[i];
-    if (session.connection && session.connection->Broken()) Close(session);
-    if (!session.connection) {
-      session.address = metadata::NodeAddress(node.host, node.port);
-      session.connection =
-          std::make_unique<NodeConnection>(NodeConnection::Open(node.host, node.port, kSessionOptions));
-    }
-    try {
-      SyncSettings(session);
-    } catch (...) {
-      Close(session);
-      throw;
-    }
-    connections.push_back(session.connection.get());
+    connections.push_back(Ready(extras[i], node));
   }
   return connections;
 }
 
+bool StreamingAllowed() {
+  // A remote transaction (a block's, or one a multi-node write opened in
+  // this statement) holds writes only its own connection sees.
+  for (const auto& [node_id, session] : sessions)
+    if (session.in_transaction) return false;
+  return !PgCall([] { return IsTransactionBlock(); });
+}
+
+std::vector<NodeConnection*> AcquireForStream(const CachedNode& node, size_t count) {
+  std::vector<NodeConnection*> connections;
+  std::vector<Session>& pool = stream_sessions[node.node_id];
+  for (size_t i = 0; connections.size() < count; i++) {
+    if (i == pool.size()) pool.emplace_back();
+    if (pool[i].connection && streaming.count(pool[i].connection.get()) > 0) continue;
+    connections.push_back(Ready(pool[i], node));
+  }
+  for (NodeConnection* connection : connections) streaming.insert(connection);
+  return connections;
+}
+
+void ReleaseStream(NodeConnection* connection) noexcept { streaming.erase(connection); }
+
 void DiscardConnection(NodeConnection* connection) noexcept {
+  streaming.erase(connection);
   for (auto& [node_id, session] : sessions)
     if (session.connection.get() == connection) Close(session);
-  for (auto& [node_id, extras] : extra_sessions)
-    for (Session& session : extras)
-      if (session.connection.get() == connection) Close(session);
+  for (auto* pool : {&extra_sessions, &stream_sessions})
+    for (auto& [node_id, extras] : *pool)
+      for (Session& session : extras)
+        if (session.connection.get() == connection) Close(session);
 }
 
 std::string Prepare(const CachedNode& node, NodeConnection& connection, const std::string& sql, int param_count,

@@ -53,6 +53,18 @@ std::vector<NodeConnection*> AcquireForParallelRead(const CachedNode& node, size
 // Closes one connection (the node's own or an extra one), as Discard.
 void DiscardConnection(NodeConnection* connection) noexcept;
 
+// Whether a read may use connections other than the node's own (extra ones
+// for parallel reads, streams): outside a transaction block and with no
+// remote transaction open.
+bool StreamingAllowed();
+
+// count connections to node that are nobody else's until released: a
+// streaming read keeps its statements running across executor calls, while
+// the same backend may run other statements (a function called per row).
+// Kept for the backend's life like the others; never in a transaction.
+std::vector<NodeConnection*> AcquireForStream(const CachedNode& node, size_t count);
+void ReleaseStream(NodeConnection* connection) noexcept;
+
 // Runs fn(connection) and discards the connection if fn throws, since a
 // statement may still be running on it.
 template <typename Fn>

@@ -165,6 +165,16 @@ void NodeConnection::SendQuery(const std::string& sql, const std::vector<const c
   Flush(kNoDeadline);
 }
 
+void NodeConnection::SendQueryRowByRow(const std::string& sql, const std::vector<const char*>& values,
+                                       const Oid* types) {
+  if (!PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), types, values.data(), nullptr, nullptr,
+                         0))
+    throw Failure("could not send a query to");
+  // Must come before anything reads from the connection (Flush may).
+  PQsetSingleRowMode(conn_);
+  Flush(kNoDeadline);
+}
+
 void NodeConnection::SendPrepare(const std::string& name, const std::string& sql, int param_count, const Oid* types) {
   if (!PQsendPrepare(conn_, name.c_str(), sql.c_str(), param_count, types)) throw Failure("could not send a query to");
   Flush(kNoDeadline);

@@ -51,6 +51,9 @@ class NodeConnection {
   // statement_timeout, which throw; the caller then discards the connection.
   // Parameter types may be null (0 = let the node infer each type).
   void SendQuery(const std::string& sql, const std::vector<const char*>& values, const Oid* types = nullptr);
+  // SendQuery in libpq's single-row mode: NextResult then gives one row per
+  // result (PGRES_SINGLE_TUPLE), and a last PGRES_TUPLES_OK without rows.
+  void SendQueryRowByRow(const std::string& sql, const std::vector<const char*>& values, const Oid* types = nullptr);
   void SendPrepare(const std::string& name, const std::string& sql, int param_count, const Oid* types);
   void SendPrepared(const std::string& name, const std::vector<const char*>& values);
   // The next result of the statement sent last (nullptr once all are read).
