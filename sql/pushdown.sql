@@ -82,6 +82,10 @@ EXPLAIN (COSTS OFF) SELECT count(DISTINCT customer) FROM dist.orders o JOIN dist
 SELECT same_rows('SELECT count(DISTINCT customer) FROM orders o JOIN lines l ON l.order_id = o.id WHERE l.qty > 3');
 SELECT same_rows('SELECT customer, array_agg(id ORDER BY id) FROM orders WHERE id < 100 GROUP BY customer');
 SELECT same_rows('SELECT DISTINCT ON (customer) customer, id, amount FROM orders ORDER BY customer, amount DESC, id');
+-- DISTINCT: each shard group drops its own duplicates first.
+EXPLAIN (COSTS OFF) SELECT DISTINCT o.customer, l.qty FROM dist.orders o JOIN dist.lines l ON l.order_id = o.id;
+SELECT same_rows('SELECT DISTINCT o.customer, l.qty FROM orders o JOIN lines l ON l.order_id = o.id');
+SELECT same_rows('SELECT DISTINCT customer % 5 AS a, note IS NULL AS b FROM orders');
 SELECT same_rows('SELECT id, sum(amount) OVER (PARTITION BY customer ORDER BY id) FROM orders WHERE id < 200');
 SELECT same_rows('SELECT customer, count(*) FROM orders GROUP BY ROLLUP (customer)');
 SELECT same_rows('SELECT o.id, l.line FROM orders o LEFT JOIN lines l ON l.order_id = o.id AND l.qty > 2 WHERE o.id < 40');

@@ -29,6 +29,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
+#include "parser/parse_clause.h"
 #include "parser/parse_oper.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
@@ -549,6 +550,43 @@ void PushLimit(Query* query, Query* fragment) {
   fragment->limitOption = query->limitOption;
 }
 
+// SELECT DISTINCT over plain rows: each shard group first drops its own
+// duplicates of the columns the query uses (a DISTINCT over expressions of
+// them cannot tell the difference). False when a column's type has no
+// equality to sort or hash by.
+bool PushDistinct(Query* query, Query* fragment) {
+  if (query->distinctClause == NIL || query->hasDistinctOn || query->hasAggs || query->groupClause != NIL ||
+      query->groupingSets != NIL || query->havingQual != nullptr || query->hasWindowFuncs || query->hasTargetSRFs)
+    return false;
+  List* clauses = NIL;
+  ListCell* cell = nullptr;
+  Index ref = 1;
+  foreach (cell, fragment->targetList) {
+    auto* entry = static_cast<TargetEntry*>(lfirst(cell));
+    if (entry->resjunk) continue;
+    SortGroupClause* clause = PgCall([&]() -> SortGroupClause* {
+      Oid sort = InvalidOid;
+      Oid equality = InvalidOid;
+      bool hashable = false;
+      get_sort_group_operators(exprType(reinterpret_cast<Node*>(entry->expr)), false, false, false, &sort, &equality,
+                               nullptr, &hashable);
+      if (!OidIsValid(equality) || (!OidIsValid(sort) && !hashable)) return nullptr;
+      SortGroupClause* result = makeNode(SortGroupClause);
+      result->tleSortGroupRef = ref;
+      result->eqop = equality;
+      result->sortop = sort;
+      result->nulls_first = false;
+      result->hashable = hashable;
+      return result;
+    });
+    if (clause == nullptr) return false;
+    entry->ressortgroupref = ref++;
+    clauses = PgCall([&] { return lappend(clauses, clause); });
+  }
+  fragment->distinctClause = clauses;
+  return true;
+}
+
 bool SplitRows(Query* query, Split& split, size_t shard_count) {
   VarWalk walk;
   PgCall([&] {
@@ -587,6 +625,7 @@ bool SplitRows(Query* query, Split& split, size_t shard_count) {
     }
   }
 
+  const bool distinct_pushed = PushDistinct(query, split.fragment);
   split.combining = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));
   PgCall([&] {
     walk.depth = 0;
@@ -595,8 +634,9 @@ bool SplitRows(Query* query, Split& split, size_t shard_count) {
     split.combining->havingQual = MapVars(split.combining->havingQual, &walk);
   });
   if (walk.unsupported) return false;
-  split.strategy = limit_pushed ? "shards return their first rows in order, combined here"
-                                : "shards return the joined and filtered rows, the rest runs here";
+  split.strategy = limit_pushed      ? "shards return their first rows in order, combined here"
+                   : distinct_pushed ? "shards return their distinct rows, the rest runs here"
+                                     : "shards return the joined and filtered rows, the rest runs here";
   split.rows = 1000.0 * static_cast<double>(shard_count);
   return true;
 }
