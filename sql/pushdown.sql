@@ -213,6 +213,12 @@ SELECT count(*) FROM dist.orders;
 CREATE FUNCTION dist.lines_of(bigint) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM dist.lines WHERE order_id = $1';
 CREATE FUNCTION loc.lines_of(bigint) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM loc.lines WHERE order_id = $1';
 SELECT same_rows('SELECT customer, sum(lines_of(id)) FROM orders WHERE customer < 3 GROUP BY customer');
+-- statement_timeout (and cancel) stops the fragments on every node; the
+-- session's connections serve the next statement.
+SET statement_timeout = '300ms';
+SELECT count(*) FROM dist.orders o JOIN dist.lines l ON l.order_id = o.id WHERE md5(repeat(o.note || l.line, 200000)) <> '';
+RESET statement_timeout;
+SELECT count(*) FROM dist.orders o JOIN dist.lines l ON l.order_id = o.id;
 -- In a block, a cursor's rows are read whole, so the block's next
 -- statements can use the nodes' connections.
 BEGIN;

@@ -201,9 +201,14 @@ void ExplainFragmentScan(CustomScanState* node, List*, ExplainState* es) {
     size_t shards = 0;
     for (const auto& [node_id, indexes] : by_node) shards += indexes.size();
     const size_t all = anchor->record.shards.size();
-    const std::string tasks =
+    std::string tasks =
         (shards == all ? std::to_string(shards) : std::to_string(shards) + " of " + std::to_string(all)) +
         " shard(s) on " + std::to_string(by_node.size()) + " node(s)";
+    const char* separator = ": ";
+    for (const auto& [node_id, indexes] : by_node) {
+      tasks += separator + metadata_cache::Node(node_id).name;
+      separator = ", ";
+    }
     // On one line: ruleutils breaks lines for reading a view, not a plan.
     std::string first;
     const int32_t shown = by_node.empty() ? anchor->record.shards.front().shard_index : by_node.begin()->second.front();
