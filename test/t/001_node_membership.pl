@@ -9,20 +9,12 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-sub new_node
-{
-	my ($name, %opts) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
-	$node->append_conf('postgresql.conf', "listen_addresses = '127.0.0.1'");
-	$node->append_conf('postgresql.conf', "phantomdb.advertise_host = '127.0.0.1'");
-	$node->append_conf('postgresql.conf', "phantomdb.node_name = '$name'");
-	$node->append_conf('postgresql.conf', "phantomdb.node_timeout_ms = 1000");
-	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'phantomdb'")
-	  unless $opts{no_preload};
-	$node->start;
-	return $node;
-}
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PhantomNode;
+
+# A short node timeout: the refusals below wait on unresponsive peers.
+sub node { return new_node($_[0], timeout_ms => 1000, @_[1 .. $#_]); }
 
 # What a failed call must leave unchanged.
 sub catalog
@@ -34,7 +26,7 @@ sub catalog
 		  . q{ UNION ALL SELECT count(*)::text FROM phantomdb.metadata_log});
 }
 
-my @nodes = map { new_node("node$_") } 1 .. 4;
+my @nodes = map { node("node$_") } 1 .. 4;
 my ($node1, $node2, $node3, $node4) = @nodes;
 $_->safe_psql('postgres', 'CREATE EXTENSION phantomdb') for @nodes;
 
@@ -106,7 +98,7 @@ like($stderr, qr/could not connect to node 127\.0\.0\.1:$closed_port/, 'a closed
 is(catalog($node1), $before, '... and the catalog is unchanged');
 
 # --- A node of another cluster is refused. ---
-my $other = new_node('other');
+my $other = node('other');
 $other->safe_psql('postgres', 'CREATE EXTENSION phantomdb');
 $node4->safe_psql('postgres', "SELECT phantom_add_node('127.0.0.1', ${\$other->port}, 'other')");
 for my $target ($node4, $other)
@@ -148,7 +140,7 @@ is($node2->safe_psql('postgres', 'SELECT count(*) FROM phantomdb.cluster'),
 	'0', 'and removed again, now that it can be told');
 
 # --- Without shared_preload_libraries the extension refuses to install. ---
-my $plain = new_node('plain', no_preload => 1);
+my $plain = node('plain', no_preload => 1);
 ($ret, $stdout, $stderr) = $plain->psql('postgres', 'CREATE EXTENSION phantomdb');
 isnt($ret, 0, 'CREATE EXTENSION fails without the preload');
 like($stderr, qr/phantomdb must be loaded via shared_preload_libraries/, '... saying why');

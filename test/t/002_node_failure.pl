@@ -9,22 +9,19 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-sub new_node
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PhantomNode;
+
+# A node with the extension created.
+sub node
 {
-	my ($name) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
-	$node->append_conf('postgresql.conf', "listen_addresses = '127.0.0.1'");
-	$node->append_conf('postgresql.conf', "phantomdb.advertise_host = '127.0.0.1'");
-	$node->append_conf('postgresql.conf', "phantomdb.node_name = '$name'");
-	$node->append_conf('postgresql.conf', "phantomdb.node_timeout_ms = 2000");
-	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'phantomdb'");
-	$node->start;
+	my $node = new_node($_[0], timeout_ms => 2000);
 	$node->safe_psql('postgres', 'CREATE EXTENSION phantomdb');
 	return $node;
 }
 
-my ($node1, $node2, $node3) = map { new_node("node$_") } 1 .. 3;
+my ($node1, $node2, $node3) = map { node("node$_") } 1 .. 3;
 $node1->safe_psql('postgres', "SELECT phantom_add_node('127.0.0.1', ${\$_->port}, '${\$_->name}')")
   for ($node2, $node3);
 

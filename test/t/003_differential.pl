@@ -28,6 +28,8 @@ use Time::HiRes qw(time);
 my $diffdir;
 BEGIN { $diffdir = dirname($FindBin::RealBin) . '/differential'; }
 use lib $diffdir;
+use lib dirname($FindBin::RealBin) . '/perl';
+use PhantomNode;
 use QueryGenerator;
 
 my $started = time;
@@ -253,19 +255,6 @@ sub read_corpus
 # ---------------------------------------------------------------------------
 # The cluster: three nodes, node1 administers; schema loaded on node1.
 # ---------------------------------------------------------------------------
-sub new_node
-{
-	my ($name) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
-	$node->append_conf('postgresql.conf', "listen_addresses = '127.0.0.1'");
-	$node->append_conf('postgresql.conf', "phantomdb.advertise_host = '127.0.0.1'");
-	$node->append_conf('postgresql.conf', "phantomdb.node_name = '$name'");
-	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'phantomdb'");
-	$node->start;
-	return $node;
-}
-
 my @nodes = map { new_node("node$_") } 1 .. 3;
 my ($node1, $node2, $node3) = @nodes;
 $_->safe_psql('postgres', 'CREATE EXTENSION phantomdb') for @nodes;

@@ -173,13 +173,18 @@ RemoteRowReader::RemoteRowReader(TupleDesc descriptor, ColumnMap columns)
   });
 }
 
-void RemoteRowReader::Store(const PGresult* result, Tuplestorestate* rows) {
-  const int natts = descriptor_->natts;
+int RemoteRowReader::CheckedColumns(const PGresult* result) const {
   const int produced = PQnfields(result);
-  const int expected = columns_.empty() ? natts : static_cast<int>(columns_.size());
+  const int expected = columns_.empty() ? descriptor_->natts : static_cast<int>(columns_.size());
   if (produced != expected)
     throw Error(sqlstate::kInternalError, "a shard returned " + std::to_string(produced) + " columns where " +
                                               std::to_string(expected) + " were expected");
+  return produced;
+}
+
+void RemoteRowReader::Store(const PGresult* result, Tuplestorestate* rows) {
+  const int natts = descriptor_->natts;
+  const int produced = CheckedColumns(result);
   PgCall([&] {
     Datum* values = static_cast<Datum*>(palloc0(sizeof(Datum) * (natts + 1)));
     bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * (natts + 1)));
@@ -199,11 +204,7 @@ void RemoteRowReader::Store(const PGresult* result, Tuplestorestate* rows) {
 
 void RemoteRowReader::ToSlot(const PGresult* result, int row, TupleTableSlot* slot) {
   const int natts = descriptor_->natts;
-  const int produced = PQnfields(result);
-  const int expected = columns_.empty() ? natts : static_cast<int>(columns_.size());
-  if (produced != expected)
-    throw Error(sqlstate::kInternalError, "a shard returned " + std::to_string(produced) + " columns where " +
-                                              std::to_string(expected) + " were expected");
+  const int produced = CheckedColumns(result);
   PgCall([&] {
     ExecClearTuple(slot);
     for (int a = 0; a < natts; a++) slot->tts_isnull[a] = true;

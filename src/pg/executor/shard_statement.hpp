@@ -54,6 +54,9 @@ class RemoteRowReader {
   void ToSlot(const PGresult* result, int row, TupleTableSlot* slot);
 
  private:
+  // The result's column count, checked against what the rows are read into.
+  int CheckedColumns(const PGresult* result) const;
+
   TupleDesc descriptor_;
   ColumnMap columns_;
   std::vector<FmgrInfo> input_;
