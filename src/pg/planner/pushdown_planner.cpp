@@ -1084,12 +1084,20 @@ bool CollectRelations(Node* node, void* context) {
   return expression_tree_walker(node, Walker(CollectRelations), context);
 }
 
+// Registers a fragment for the planning of its combining query, and removes
+// it again however that ends; a query planned meanwhile (a function folded
+// at plan time) registers its own beside it.
 class PendingScope {
  public:
-  PendingScope() = default;
-  ~PendingScope() { pending.clear(); }
+  PendingScope(const RangeTblEntry* entry, PendingEntry value) : entry_(entry) {
+    pending.emplace(entry, std::move(value));
+  }
+  ~PendingScope() { pending.erase(entry_); }
   PendingScope(const PendingScope&) = delete;
   PendingScope& operator=(const PendingScope&) = delete;
+
+ private:
+  const RangeTblEntry* entry_;
 };
 
 }  // namespace
@@ -1142,8 +1150,7 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
                              checkExprHasSubLink(combining->havingQual) || checkExprHasSubLink(combining->limitCount) ||
                              checkExprHasSubLink(combining->limitOffset);
   });
-  PendingScope scope;
-  pending[entry] = PendingEntry{fragment, split.rows};
+  PendingScope scope(entry, PendingEntry{fragment, split.rows});
   return PlanWithShardScans(combining, query_string, cursor_options, bound_params);
 }
 
