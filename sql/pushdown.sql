@@ -228,6 +228,14 @@ SELECT count(*) FROM dist.orders;
 FETCH 2 FROM c;
 COMMIT;
 
+-- A security-barrier view is planned here (the general fallback): the SQL
+-- sent to a node would lose the barrier.
+CREATE VIEW dist.paid_orders WITH (security_barrier) AS SELECT id, customer FROM dist.orders WHERE paid;
+CREATE VIEW loc.paid_orders WITH (security_barrier) AS SELECT id, customer FROM loc.orders WHERE paid;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM dist.paid_orders;
+SELECT same_rows('SELECT customer, count(*) FROM paid_orders GROUP BY customer');
+DROP VIEW dist.paid_orders;
+
 -- A user's privileges on the tables still apply.
 CREATE ROLE phantom_pushdown_reader;
 GRANT USAGE ON SCHEMA dist TO phantom_pushdown_reader;

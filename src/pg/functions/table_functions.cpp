@@ -91,6 +91,16 @@ void CheckDistributable(Oid relid, const TableName& name) {
   if (inherits)
     throw Error(sqlstate::kFeatureNotSupported,
                 "cannot distribute \"" + name.name + "\": it takes part in table inheritance");
+  // Shards carry no policies, and the shard SQL the nodes run would bypass
+  // the shell's (ALTER TABLE ... ENABLE ROW LEVEL SECURITY is refused on
+  // distributed tables for the same reason).
+  spi::Execute("SELECT relrowsecurity OR relforcerowsecurity FROM pg_catalog.pg_class WHERE oid = $1",
+               {spi::Param{OIDOID, ObjectIdGetDatum(relid), false}});
+  if (spi::RowCount() > 0 && spi::GetText(0, 0) == "t")
+    throw Error(
+        sqlstate::kFeatureNotSupported,
+        "cannot distribute \"" + name.name + "\": row level security is not supported on distributed tables yet", "",
+        "Disable it first: ALTER TABLE " + name.name + " DISABLE ROW LEVEL SECURITY.");
   spi::Execute(
       "SELECT conname, conrelid::pg_catalog.regclass::text FROM pg_catalog.pg_constraint "
       "WHERE contype = 'f' AND (conrelid = $1 OR confrelid = $1) ORDER BY conname LIMIT 1",

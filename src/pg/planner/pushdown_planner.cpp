@@ -1106,6 +1106,7 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
   if (parse->commandType != CMD_SELECT || parse->utilityStmt != nullptr || parse->setOperations != nullptr ||
       parse->rowMarks != NIL || parse->hasModifyingCTE)
     return nullptr;
+  if (HasSecurityBarriers(parse)) return nullptr;
   auto* query = static_cast<Query*>(PgCall([&] { return copyObjectImpl(parse); }));
   if (!InlineCtes(query)) return nullptr;
   FromClause from(query);
@@ -1155,6 +1156,7 @@ PlannedStmt* PlanPushdown(Query* parse, const char* query_string, int cursor_opt
 }
 
 bool RunsPerShardGroup(Query* select, metadata::ColocationId colocation, AttrNumber key) {
+  if (HasSecurityBarriers(select)) return false;
   if (select->commandType != CMD_SELECT || select->setOperations != nullptr || select->cteList != NIL ||
       select->rowMarks != NIL || select->limitCount != nullptr || select->limitOffset != nullptr ||
       select->distinctClause != NIL || select->hasWindowFuncs || select->hasTargetSRFs || select->groupingSets != NIL ||

@@ -16,6 +16,7 @@
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/planner/pushdown_planner.hpp"
 #include "pg/planner/shard_query.hpp"
+#include "pg/planner/shippable.hpp"
 #include "pg/sql_text.hpp"
 #include "pg/sharding/distribution_value.hpp"
 #include "core/sharding/shard_map.hpp"
@@ -468,6 +469,9 @@ PlannedStmt* PlanInsertSelect(Query* parse, RangeTblEntry* source, const TablePt
 }
 
 PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bound_params) {
+  if (HasSecurityBarriers(parse))
+    NotSupported("row level security or a security-barrier view on distributed tables",
+                 "A SELECT takes the general fallback, which applies them here.");
   RelationScan scan;
   PgCall([&] { ScanQuery(parse, &scan); });
   if (parse->commandType == CMD_INSERT) {

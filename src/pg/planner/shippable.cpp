@@ -135,7 +135,23 @@ bool NotShippable(Node* node, void* raw) {
   return expression_tree_walker(node, Walker(NotShippable), raw);
 }
 
+bool FindSecurityBarrier(Node* node, void* context) {
+  if (node == nullptr) return false;
+  if (IsA(node, RangeTblEntry)) {
+    auto* rte = reinterpret_cast<RangeTblEntry*>(node);
+    return rte->securityQuals != NIL || (rte->rtekind == RTE_SUBQUERY && rte->security_barrier);
+  }
+  if (IsA(node, Query))
+    return query_tree_walker(reinterpret_cast<Query*>(node), Walker(FindSecurityBarrier), context,
+                             QTW_EXAMINE_RTES_BEFORE);
+  return expression_tree_walker(node, Walker(FindSecurityBarrier), context);
+}
+
 }  // namespace
+
+bool HasSecurityBarriers(Query* query) {
+  return PgCall([&] { return FindSecurityBarrier(reinterpret_cast<Node*>(query), nullptr); });
+}
 
 bool Shippable(Node* node, SubqueriesOnNodes subqueries) {
   Context context{subqueries};

@@ -16,6 +16,13 @@ namespace phantom::pg {
 // sub-query sees every row it would see over the whole table.
 enum class SubqueriesOnNodes : uint8_t { kRefuse, kOverReferenceTables, kOverShardGroup };
 
+// Whether query (or any query inside it) has security barriers that only
+// this node's planner enforces: row-level security quals, or a
+// security-barrier view. The SQL sent to a node would lose them, so such a
+// query must be planned here (the general fallback applies them to the
+// rows it reads).
+bool HasSecurityBarriers(Query* query);
+
 // True when node and everything below it can run on a node: built-in
 // functions, operators, types and collations; parameters of the statement
 // ($n); aggregates.
