@@ -145,6 +145,8 @@ PREPARE top(int, bigint, bigint) AS
 EXPLAIN (COSTS OFF) EXECUTE top(30, 2, 1);
 EXECUTE top(30, 2, 1);
 EXECUTE top(33, 5, 0);
+PREPARE per_customer(int) AS SELECT count(*) FROM orders WHERE customer = $1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE per_customer(3);
 PREPARE per_order(int) AS SELECT o.id, sum(l.qty) FROM orders o JOIN lines l ON l.order_id = o.id WHERE l.qty > $1 GROUP BY o.id ORDER BY 2 DESC, 1 LIMIT 3;
 EXECUTE per_order(1);
 SET search_path = loc, public;

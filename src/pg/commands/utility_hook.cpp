@@ -11,6 +11,7 @@
 #include "core/common/error.hpp"
 #include "pg/commands/ddl_propagation.hpp"
 #include "pg/commands/distributed_copy.hpp"
+#include "pg/executor/explain_analyze.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/member_shells.hpp"
 #include "pg/metadata/metadata_cache.hpp"
@@ -67,10 +68,33 @@ void ConcurrentIndex(PlannedStmt* pstmt, const char* query_string, bool read_onl
   GuardHook([] { FinishConcurrentIndex(); });
 }
 
+// A utility call's arguments, for running it from a plain C callback.
+struct UtilityCall {
+  PlannedStmt* pstmt;
+  const char* query_string;
+  bool read_only_tree;
+  ProcessUtilityContext context;
+  ParamListInfo params;
+  QueryEnvironment* query_env;
+  DestReceiver* dest;
+  QueryCompletion* completion;
+};
+
+void RunUtilityCall(void* raw) {
+  auto* call = static_cast<UtilityCall*>(raw);
+  StandardUtility(call->pstmt, call->query_string, call->read_only_tree, call->context, call->params, call->query_env,
+                  call->dest, call->completion);
+}
+
 void ProcessUtility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree, ProcessUtilityContext context,
                     ParamListInfo params, QueryEnvironment* query_env, DestReceiver* dest,
                     QueryCompletion* completion) {
   Node* stmt = pstmt->utilityStmt;
+  if (IsA(stmt, ExplainStmt) && ExplainsExecute(castNode(ExplainStmt, stmt))) {
+    UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, completion};
+    RunExplainOfExecute(castNode(ExplainStmt, stmt), RunUtilityCall, &call);
+    return;
+  }
   // COPY TO of a shell on a member node would read it empty (COPY FROM
   // meets the shell's guard trigger).
   if (IsA(stmt, CopyStmt) && !castNode(CopyStmt, stmt)->is_from && castNode(CopyStmt, stmt)->relation != nullptr)

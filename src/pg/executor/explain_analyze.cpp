@@ -6,6 +6,7 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "commands/defrem.h"
 #include "commands/explain.h"
 #include "executor/instrument.h"
 #include "optimizer/planner.h"
@@ -63,6 +64,54 @@ void ExplainOneQueryHook(Query* query, int cursor_options, IntoClause* into, Exp
 }  // namespace
 
 bool ExplainAnalyzeRunning() { return analyze_depth > 0; }
+
+bool ExplainsExecute(const ExplainStmt* stmt) {
+  const Node* query = stmt->query;
+  if (query == nullptr || !IsA(query, Query)) return false;
+  const Query* analyzed = reinterpret_cast<const Query*>(query);
+  return analyzed->commandType == CMD_UTILITY && analyzed->utilityStmt != nullptr &&
+         IsA(analyzed->utilityStmt, ExecuteStmt);
+}
+
+void RunExplainOfExecute(const ExplainStmt* stmt, void (*run)(void*), void* arg) {
+  // The options as ExplainQuery reads them (it rejects bad ones itself).
+  ExplainState* es = NewExplainState();
+  bool timing_set = false;
+  ListCell* cell = nullptr;
+  foreach (cell, stmt->options) {
+    auto* option = static_cast<DefElem*>(lfirst(cell));
+    if (strcmp(option->defname, "analyze") == 0) {
+      es->analyze = defGetBoolean(option);
+    } else if (strcmp(option->defname, "costs") == 0) {
+      es->costs = defGetBoolean(option);
+    } else if (strcmp(option->defname, "buffers") == 0) {
+      es->buffers = defGetBoolean(option);
+    } else if (strcmp(option->defname, "verbose") == 0) {
+      es->verbose = defGetBoolean(option);
+    } else if (strcmp(option->defname, "wal") == 0) {
+      es->wal = defGetBoolean(option);
+    } else if (strcmp(option->defname, "timing") == 0) {
+      timing_set = true;
+      es->timing = defGetBoolean(option);
+    }
+  }
+  if (!timing_set) es->timing = es->analyze;
+  if (!es->analyze) {
+    run(arg);
+    return;
+  }
+  ExplainState* outer = analyzing;
+  analyze_depth++;
+  analyzing = es;
+  PG_TRY();
+  { run(arg); }
+  PG_FINALLY();
+  {
+    analyze_depth--;
+    analyzing = outer;
+  }
+  PG_END_TRY();
+}
 
 std::string RemoteExplainOptions() {
   auto flag = [](const char* name, bool on) { return std::string(", ") + name + (on ? " ON" : " OFF"); };

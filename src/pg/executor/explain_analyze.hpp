@@ -27,6 +27,13 @@ std::string RemoteExplainOptions();
 // as "Remote Plan".
 void ExplainRemotePlan(const std::vector<std::string>& lines, ExplainState* es);
 
+// EXPLAIN ANALYZE EXECUTE plans nothing, so ExplainOneQuery_hook never sees
+// it: the utility hook runs such a statement through this, which counts it
+// as an analyzing EXPLAIN (with the options it names) while run(arg) runs.
+// Plain C callback: a Postgres ERROR may unwind through it.
+bool ExplainsExecute(const ExplainStmt* stmt);
+void RunExplainOfExecute(const ExplainStmt* stmt, void (*run)(void*), void* arg);
+
 // From _PG_init.
 void InstallExplainHook();
 
