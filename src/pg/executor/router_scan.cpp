@@ -134,34 +134,41 @@ class Runner {
       } else {
         connection.SendQuery(sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
       }
-      uint64_t count = 0;
-      std::optional<Error> failure;
-      while (NodeConnection::Result result = connection.NextResult()) {
-        try {
-          connection.ThrowIfError(result.get());
-        } catch (const Error& error) {
-          if (!failure) failure = error;
-          continue;
-        }
-        if (analyze) {
-          for (int r = 0; r < PQntuples(result.get()); r++)
-            execution_.remote_plan.emplace_back(PQgetvalue(result.get(), r, 0));
-          continue;
-        }
-        if (PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
-          count = static_cast<uint64_t>(PQntuples(result.get()));
-          if (rows != nullptr) {
-            if (!execution_.reader) execution_.reader.emplace(descriptor_, ColumnMap());
-            execution_.reader->Store(result.get(), rows);
-          }
-          if (execution_.plan.command != CMD_SELECT) count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
-        } else {
-          count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
-        }
-      }
-      if (failure) throw *failure;
-      return count;
+      return Collect(connection, rows, analyze);
     });
+  }
+
+  // The answer to the statement sent last on connection: its row count,
+  // the rows stored in `rows` when given (under EXPLAIN ANALYZE, the
+  // remote plan's lines instead).
+  uint64_t Collect(NodeConnection& connection, Tuplestorestate* rows, bool analyze) {
+    uint64_t count = 0;
+    std::optional<Error> failure;
+    while (NodeConnection::Result result = connection.NextResult()) {
+      try {
+        connection.ThrowIfError(result.get());
+      } catch (const Error& error) {
+        if (!failure) failure = error;
+        continue;
+      }
+      if (analyze) {
+        for (int r = 0; r < PQntuples(result.get()); r++)
+          execution_.remote_plan.emplace_back(PQgetvalue(result.get(), r, 0));
+        continue;
+      }
+      if (PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
+        count = static_cast<uint64_t>(PQntuples(result.get()));
+        if (rows != nullptr) {
+          if (!execution_.reader) execution_.reader.emplace(descriptor_, ColumnMap());
+          execution_.reader->Store(result.get(), rows);
+        }
+        if (execution_.plan.command != CMD_SELECT) count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
+      } else {
+        count = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
+      }
+    }
+    if (failure) throw *failure;
+    return count;
   }
 
  private:
@@ -239,27 +246,71 @@ const CachedNode& ReadNode(const RouterPlan& plan, int32_t shard_index, metadata
 // An UPDATE or DELETE over several shards: each shard it touches, one
 // after another, every node in a remote transaction that commits with the
 // local one; RETURNING rows and counts add up.
+// Every node works on one of its statements at a time, all nodes at once
+// (this node's run here meanwhile); under EXPLAIN ANALYZE one after another.
 void RunOnShards(RouterScanState* state, const std::set<int32_t>& shards) {
   RouterExecution& execution = *state->execution;
   const RouterPlan& plan = execution.plan;
   TablePtr target = TableById(plan.target_table);
+  EState* estate = state->css.ss.ps.state;
+  const bool analyze = ExplainAnalyzeRunning() && estate->es_instrument != 0;
   Runner runner(state);
   uint64_t count = 0;
-  std::set<metadata::NodeId> nodes;
+  // Each shard's statement on each of its copies; the first copy's count
+  // and RETURNING rows are the answer.
+  struct Item {
+    Task task;
+    bool first;
+  };
+  std::map<metadata::NodeId, std::vector<Item>> by_node;
   for (int32_t shard_index : shards) {
-    const Task task = TemplateTask(plan, shard_index);
+    Task task = TemplateTask(plan, shard_index);
+    task.prepared = false;  // each shard's text runs once
     if (execution.explain_sql.empty()) execution.explain_sql = task.sql;
     const metadata::ShardRecord& shard = ShardAt(*target, shard_index);
-    for (size_t i = 0; i < shard.placements.size(); i++) {
-      const uint64_t written = runner.Run(metadata_cache::Node(shard.placements[i]), task, i == 0, true);
-      if (i == 0) count += written;
-      nodes.insert(shard.placements[i]);
+    for (size_t i = 0; i < shard.placements.size(); i++) by_node[shard.placements[i]].push_back({task, i == 0});
+  }
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
+  const RemoteParams remote = RemoteParamsOf(estate->es_param_list_info, plan.params_used);
+  for (size_t round = 0;; round++) {
+    std::vector<std::pair<NodeConnection*, bool>> sent;
+    const Item* here = nullptr;
+    for (const auto& [node_id, items] : by_node) {
+      if (round >= items.size()) continue;
+      if (analyze || node_id == local) {
+        if (node_id == local) here = &items[round];
+        if (analyze && node_id != local) {
+          const uint64_t written =
+              runner.Run(metadata_cache::Node(node_id), items[round].task, items[round].first, true);
+          if (items[round].first) count += written;
+        }
+        continue;
+      }
+      NodeConnection& connection =
+          connection_pool::Acquire(metadata_cache::Node(node_id), connection_pool::Access::kWriteInTransaction);
+      connection.SendQuery(items[round].task.sql, remote.values, remote.types.empty() ? nullptr : remote.types.data());
+      sent.emplace_back(&connection, items[round].first);
+    }
+    if (sent.empty() && here == nullptr) {
+      bool left = false;
+      for (const auto& [node_id, items] : by_node) left = left || round < items.size();
+      if (!left) break;
+    }
+    if (here != nullptr) {
+      const uint64_t written = runner.Run(metadata_cache::Node(local), here->task, here->first, true);
+      if (here->first) count += written;
+    }
+    // A failure leaves the other connections mid-statement: the local
+    // abort that follows closes them (connection_pool's rollback).
+    for (auto& [connection, first] : sent) {
+      const uint64_t written = runner.Collect(*connection, first ? execution.rows.Store(false) : nullptr, false);
+      if (first) count += written;
     }
   }
   execution.explain_kind = "write on several shards";
-  execution.explain_task =
-      std::to_string(shards.size()) + " shard(s) on " + std::to_string(nodes.size()) + " node(s), one after another";
-  state->css.ss.ps.state->es_processed += count;
+  execution.explain_task = std::to_string(shards.size()) + " shard(s) on " + std::to_string(by_node.size()) +
+                           " node(s), " + (analyze ? "one after another" : "all nodes at once");
+  estate->es_processed += count;
 }
 
 // The shards a several-shards write touches: every shard without pins.
@@ -343,7 +394,7 @@ void DescribeWithoutRunning(RouterScanState* state, ExplainState* es) {
     const std::set<int32_t> shards = ShardsToWrite(state);
     if (shards.size() != 1) {
       execution.explain_kind = "write on several shards";
-      execution.explain_task = std::to_string(shards.size()) + " shard(s), one after another";
+      execution.explain_task = std::to_string(shards.size()) + " shard(s), all nodes at once";
       return;
     }
     shard_index = *shards.begin();
