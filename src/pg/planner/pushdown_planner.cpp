@@ -439,7 +439,6 @@ struct VarWalk {
   int depth = 0;
   std::vector<Var*> vars;  // the query's own columns, levelsup 0, in order of appearance
   bool unsupported = false;
-  FragmentColumns* columns = nullptr;
   std::map<std::pair<Index, AttrNumber>, AttrNumber> attnos;
 };
 

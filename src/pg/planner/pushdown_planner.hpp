@@ -1,7 +1,9 @@
 // The pushdown planner: a SELECT over several shards whose FROM clause each
 // shard group can compute on its own — one distributed table, or colocated
-// ones joined on their distribution columns, with reference tables — runs
-// that part on the shards and combines the rows here.
+// ones joined on their distribution columns, with reference tables,
+// sub-queries and CTEs complete per shard group, and sub-queries in WHERE
+// tied to the row's key — runs that part on the shards and combines the
+// rows here.
 //
 // The query is split in two. The fragment runs once per shard group: the
 // FROM and WHERE clauses, and as much of the rest as is safe there. The
