@@ -1,12 +1,12 @@
 // The fragment scan executor; see fragment_scan.hpp.
 #include "pg/executor/fragment_scan.hpp"
 
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/sharding/contiguous_runs.hpp"
 #include "pg/executor/custom_scan_state.hpp"
 #include "pg/executor/explain_analyze.hpp"
 #include "pg/executor/node_fanout.hpp"
@@ -91,10 +91,10 @@ void Fetch(FragmentScanState* state) {
     // A node's shard groups split over its connections, in contiguous runs;
     // this node's run here, through SPI, which sees this transaction's own
     // writes.
-    const size_t parts = node_id == local ? 1 : std::min(indexes.size(), connection_pool::ParallelReadConnections());
-    for (size_t part = 0; part < parts; part++) {
+    const size_t parts = node_id == local ? 1 : connection_pool::ParallelReadConnections();
+    for (const auto& [begin, end] : sharding::ContiguousRuns(indexes.size(), parts)) {
       std::string sql;
-      for (size_t i = part * indexes.size() / parts; i < (part + 1) * indexes.size() / parts; i++) {
+      for (size_t i = begin; i < end; i++) {
         if (!sql.empty()) sql += " UNION ALL ";
         sql += "(" + ShardSql(execution.fragment, indexes[i]) + ")";
       }

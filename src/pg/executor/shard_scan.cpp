@@ -1,7 +1,6 @@
 // The shard scan executor; see shard_scan.hpp.
 #include "pg/executor/shard_scan.hpp"
 
-#include <algorithm>
 #include <map>
 #include <set>
 #include <optional>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "core/sharding/contiguous_runs.hpp"
 #include "pg/executor/custom_scan_state.hpp"
 #include "pg/executor/explain_analyze.hpp"
 #include "pg/executor/node_fanout.hpp"
@@ -93,10 +93,10 @@ void Fetch(ShardScanState* state) {
   std::vector<NodeStatement> statements;
   const metadata::NodeId local = metadata_cache::LocalNodeId();
   for (const auto& [node_id, shards] : ShardsByNode(*table, execution.shards)) {
-    const size_t parts = node_id == local ? 1 : std::min(shards.size(), connection_pool::ParallelReadConnections());
-    for (size_t part = 0; part < parts; part++) {
-      const std::vector<const metadata::ShardRecord*> run(shards.begin() + part * shards.size() / parts,
-                                                          shards.begin() + (part + 1) * shards.size() / parts);
+    const size_t parts = node_id == local ? 1 : connection_pool::ParallelReadConnections();
+    for (const auto& [begin, end] : sharding::ContiguousRuns(shards.size(), parts)) {
+      const std::vector<const metadata::ShardRecord*> run(shards.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                          shards.begin() + static_cast<std::ptrdiff_t>(end));
       statements.push_back({node_id, NodeSql(*table, run, columns, execution.where)});
     }
   }
