@@ -9,6 +9,7 @@
 #include "core/sharding/contiguous_runs.hpp"
 #include "pg/executor/custom_scan_state.hpp"
 #include "pg/executor/explain_analyze.hpp"
+#include "pg/executor/plan_encoding.hpp"
 #include "pg/executor/node_fanout.hpp"
 #include "pg/executor/shard_names.hpp"
 #include "pg/guard.hpp"
@@ -40,20 +41,17 @@ struct FragmentExecution {
 
 using FragmentScanState = ScanStateWith<FragmentExecution>;
 
-Node* Int64Node(int64_t value) { return reinterpret_cast<Node*>(makeString(pstrdup(std::to_string(value).c_str()))); }
-
+// custom_private: anchor, shard query, parameters, strategy, whether the
+// shard groups are pruned, and those left.
 Fragment DecodeFragment(List* encoded) {
   Fragment fragment;
-  fragment.anchor_table = std::stoll(strVal(list_nth(encoded, 0)));
-  ListCell* cell = nullptr;
-  foreach (cell, static_cast<List*>(list_nth(encoded, 1))) fragment.query.pieces.emplace_back(strVal(lfirst(cell)));
-  foreach (cell, static_cast<List*>(list_nth(encoded, 2)))
-    fragment.query.tables.push_back(std::stoll(strVal(lfirst(cell))));
-  foreach (cell, static_cast<List*>(list_nth(encoded, 3))) fragment.params_used.push_back(lfirst_int(cell));
-  fragment.strategy = strVal(list_nth(encoded, 4));
-  if (intVal(list_nth(encoded, 5)) != 0) {
-    fragment.shards.emplace();
-    foreach (cell, static_cast<List*>(list_nth(encoded, 6))) fragment.shards->insert(lfirst_int(cell));
+  fragment.anchor_table = Int64Of(static_cast<Node*>(list_nth(encoded, 0)));
+  fragment.query = DecodeShardQuery(static_cast<List*>(list_nth(encoded, 1)));
+  fragment.params_used = IntsOf(static_cast<List*>(list_nth(encoded, 2)));
+  fragment.strategy = strVal(list_nth(encoded, 3));
+  if (intVal(list_nth(encoded, 4)) != 0) {
+    const std::vector<int> shards = IntsOf(static_cast<List*>(list_nth(encoded, 5)));
+    fragment.shards.emplace(shards.begin(), shards.end());
   }
   return fragment;
 }
@@ -134,7 +132,7 @@ void BeginFragmentScan(CustomScanState* node, EState* estate, int eflags) {
     FragmentExecution& execution = *reinterpret_cast<FragmentScanState*>(node)->execution;
     const bool analyze = ExplainAnalyzeRunning() && estate->es_instrument != 0;
     execution.streaming = (eflags & (EXEC_FLAG_REWIND | EXEC_FLAG_BACKWARD | EXEC_FLAG_MARK)) == 0 && !analyze &&
-                          (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && connection_pool::StreamingAllowed();
+                          (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && connection_pool::ExtraConnectionsAllowed();
     execution.rows.Store(!execution.streaming);
   });
 }
@@ -262,18 +260,12 @@ const CustomScanMethods FragmentScanMethods = {
 };
 
 List* EncodeFragment(const Fragment& fragment) {
+  Node* anchor = Int64Node(fragment.anchor_table);
+  List* query = EncodeShardQuery(fragment.query);
+  List* params = IntList(fragment.params_used);
+  List* shards = fragment.shards ? IntList(std::vector<int>(fragment.shards->begin(), fragment.shards->end())) : NIL;
   return PgCall([&] {
-    List* pieces = NIL;
-    for (const std::string& piece : fragment.query.pieces) pieces = lappend(pieces, makeString(pstrdup(piece.c_str())));
-    List* tables = NIL;
-    for (metadata::TableId id : fragment.query.tables) tables = lappend(tables, Int64Node(id));
-    List* params = NIL;
-    for (int param : fragment.params_used) params = lappend_int(params, param);
-    List* shards = NIL;
-    if (fragment.shards)
-      for (int32_t shard : *fragment.shards) shards = lappend_int(shards, shard);
-    List* encoded = list_make5(Int64Node(fragment.anchor_table), pieces, tables, params,
-                               makeString(pstrdup(fragment.strategy.c_str())));
+    List* encoded = list_make4(anchor, query, params, makeString(pstrdup(fragment.strategy.c_str())));
     encoded = lappend(encoded, makeInteger(fragment.shards ? 1 : 0));
     return lappend(encoded, shards);
   });

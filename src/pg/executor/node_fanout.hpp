@@ -53,7 +53,7 @@ class NodeRowStream {
   // Sends the statements (none for this node; at most
   // connection_pool::ParallelReadConnections() per node), each on a
   // connection of its own (connection_pool::AcquireForStream); only when
-  // connection_pool::StreamingAllowed().
+  // connection_pool::ExtraConnectionsAllowed().
   NodeRowStream(const std::vector<NodeStatement>& statements, ParamListInfo params, const std::vector<int>& used,
                 TupleDesc descriptor);
   // Closes the connections of statements still running (an abandoned or

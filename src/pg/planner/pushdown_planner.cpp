@@ -535,10 +535,16 @@ struct Split {
   double rows = 1000;
 };
 
+// Whether the query has a LIMIT the shards can apply (a sub-query in it
+// would run on each node).
+bool HasShardableLimit(Query* query) {
+  return query->limitCount != nullptr && !HasSubLink(query->limitCount) && !HasSubLink(query->limitOffset);
+}
+
 bool CanPushLimit(Query* query) {
-  return query->limitCount != nullptr && !HasSubLink(query->limitCount) && !HasSubLink(query->limitOffset) &&
-         !query->hasAggs && query->groupClause == NIL && query->groupingSets == NIL && query->havingQual == nullptr &&
-         query->distinctClause == NIL && !query->hasWindowFuncs && !query->hasTargetSRFs;
+  return HasShardableLimit(query) && !query->hasAggs && query->groupClause == NIL && query->groupingSets == NIL &&
+         query->havingQual == nullptr && query->distinctClause == NIL && !query->hasWindowFuncs &&
+         !query->hasTargetSRFs;
 }
 
 // Adds ORDER BY and LIMIT n + m to a fragment whose select list holds the
@@ -728,8 +734,7 @@ bool SplitWholeQuery(Query* query, const FromClause& from, Split& split) {
   }
   // Each group is complete in its shard group: the first rows of each
   // shard group include the first rows overall.
-  if (query->limitCount != nullptr && !HasSubLink(query->limitCount) && !HasSubLink(query->limitOffset) &&
-      query->distinctClause == NIL && !query->hasTargetSRFs)
+  if (HasShardableLimit(query) && query->distinctClause == NIL && !query->hasTargetSRFs)
     PushLimit(query, split.fragment);
 
   split.combining = static_cast<Query*>(PgCall([&] { return copyObjectImpl(query); }));

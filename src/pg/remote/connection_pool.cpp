@@ -246,7 +246,7 @@ void Discard(metadata::NodeId node_id) noexcept {
 }
 
 size_t ParallelReadConnections() {
-  return StreamingAllowed() ? static_cast<size_t>(std::max(1, max_connections_per_node)) : 1;
+  return ExtraConnectionsAllowed() ? static_cast<size_t>(std::max(1, max_connections_per_node)) : 1;
 }
 
 // The connection of session (opened when it has none), its settings in
@@ -277,7 +277,7 @@ std::vector<NodeConnection*> AcquireForParallelRead(const CachedNode& node, size
   return connections;
 }
 
-bool StreamingAllowed() {
+bool ExtraConnectionsAllowed() {
   // A remote transaction (a block's, or one a multi-node write opened in
   // this statement) holds writes only its own connection sees.
   for (const auto& [node_id, session] : sessions)

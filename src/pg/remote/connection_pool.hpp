@@ -56,7 +56,7 @@ void DiscardConnection(NodeConnection* connection) noexcept;
 // Whether a read may use connections other than the node's own (extra ones
 // for parallel reads, streams): outside a transaction block and with no
 // remote transaction open.
-bool StreamingAllowed();
+bool ExtraConnectionsAllowed();
 
 // count connections to node that are nobody else's until released: a
 // streaming read keeps its statements running across executor calls, while
