@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # RESULT is read by the scripts that source this file
 # Sourced by the benchmarks: a plain single-node Postgres on PLAIN_PORT and a
 # 3-node PhantomDB cluster on PHANTOM_PORT.. (phantomctl), both loaded with
 # pgbench scale SCALE; on PhantomDB pgbench_accounts and pgbench_history are
@@ -36,6 +37,24 @@ trap 'exit 143' TERM
 
 psql_at() { as_server "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -d postgres "${@:2}"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# alternate_runs NAME UNIT COMMAND [ARGS...]: RUNS runs of `COMMAND PORT SYSTEM ARGS`
+# on each system (SYSTEM is plain or phantom), alternating so that drift on
+# the machine hits both; prints every run and leaves the medians in
+# RESULT[NAME.plain] and RESULT[NAME.phantom].
+declare -A RESULT
+alternate_runs() {
+	local name=$1 unit=$2 run
+	local -a plain=() phantom=()
+	shift 2
+	for ((run = 1; run <= RUNS; run++)); do
+		plain+=("$("$1" "$PLAIN_PORT" plain "${@:2}")")
+		phantom+=("$("$1" "$PHANTOM_PORT" phantom "${@:2}")")
+	done
+	RESULT[$name.plain]=$(printf '%s\n' "${plain[@]}" | median)
+	RESULT[$name.phantom]=$(printf '%s\n' "${phantom[@]}" | median)
+	echo "$name: plain ${plain[*]} $unit; phantomdb ${phantom[*]} $unit"
+}
 
 echo "== starting plain Postgres on $PLAIN_PORT and PhantomDB on $PHANTOM_PORT-$((PHANTOM_PORT + 2))"
 as_server "$PGBIN/initdb" -D "$WORK/plain" -U postgres -A trust -E UTF8 >/dev/null

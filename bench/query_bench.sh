@@ -67,44 +67,34 @@ psql_at "$PHANTOM_PORT" -c "EXPLAIN (COSTS OFF) $COUNT_SQL"
 
 # Mean latency in ms of one pgbench run of SCRIPT, 1 client. With SECONDS
 # empty, one transaction (warm-up).
-latency() { # port script [seconds]
+latency() { # port system script [seconds]
 	local out lat rc=0
-	if [[ -n ${3:-} ]]; then
-		out=$(as_server "$PGBIN/pgbench" -n -c 1 -T "$3" -f "$2" -h 127.0.0.1 -p "$1" -U postgres postgres 2>&1) || rc=$?
+	if [[ -n ${4:-} ]]; then
+		out=$(as_server "$PGBIN/pgbench" -n -c 1 -T "$4" -f "$3" -h 127.0.0.1 -p "$1" -U postgres postgres 2>&1) || rc=$?
 	else
-		out=$(as_server "$PGBIN/pgbench" -n -c 1 -t 1 -f "$2" -h 127.0.0.1 -p "$1" -U postgres postgres 2>&1) || rc=$?
+		out=$(as_server "$PGBIN/pgbench" -n -c 1 -t 1 -f "$3" -h 127.0.0.1 -p "$1" -U postgres postgres 2>&1) || rc=$?
 	fi
 	lat=$(awk '/^latency average = / { print $4 }' <<<"$out")
 	if ((rc != 0)) || [[ -z $lat ]]; then
-		echo "pgbench on port $1 with $2 failed:" >&2
+		echo "pgbench on port $1 with $3 failed:" >&2
 		echo "$out" >&2
 		return 1
 	fi
 	echo "$lat"
 }
 
-declare -A RESULT
 echo "== latency, pgbench -c 1 -T $SECONDS_PER_RUN, $RUNS runs (ms)"
 for workload in groupby count; do
-	latency "$PLAIN_PORT" "$WORK/$workload.sql" >/dev/null
-	latency "$PHANTOM_PORT" "$WORK/$workload.sql" >/dev/null
-	plain=()
-	phantom=()
-	# Alternate the two systems so that drift on the machine hits both.
-	for ((run = 1; run <= RUNS; run++)); do
-		plain+=("$(latency "$PLAIN_PORT" "$WORK/$workload.sql" "$SECONDS_PER_RUN")")
-		phantom+=("$(latency "$PHANTOM_PORT" "$WORK/$workload.sql" "$SECONDS_PER_RUN")")
-	done
-	RESULT[$workload.plain]=$(printf '%s\n' "${plain[@]}" | median)
-	RESULT[$workload.phantom]=$(printf '%s\n' "${phantom[@]}" | median)
-	echo "$workload: plain ${plain[*]} ms; phantomdb ${phantom[*]} ms"
+	latency "$PLAIN_PORT" plain "$WORK/$workload.sql" >/dev/null
+	latency "$PHANTOM_PORT" phantom "$WORK/$workload.sql" >/dev/null
+	alternate_runs "$workload" ms latency "$WORK/$workload.sql" "$SECONDS_PER_RUN"
 done
 
 echo "== INSERT INTO accounts_copy SELECT * FROM pgbench_accounts ($ROWS rows)"
-insert_ms() { # port distributed?
+insert_ms() { # port system
 	local out ms count
 	psql_at "$1" -c "CREATE TABLE accounts_copy (LIKE pgbench_accounts INCLUDING ALL)"
-	if [[ $2 == yes ]]; then
+	if [[ $2 == phantom ]]; then
 		psql_at "$1" -c "SELECT phantom_create_distributed_table('accounts_copy', 'aid', 32, colocate_with => 'pgbench_accounts')" >/dev/null
 	fi
 	out=$(psql_at "$1" -c '\timing on' -c "INSERT INTO accounts_copy SELECT * FROM pgbench_accounts")
@@ -117,15 +107,7 @@ insert_ms() { # port distributed?
 	psql_at "$1" -c "DROP TABLE accounts_copy"
 	echo "$ms"
 }
-plain=()
-phantom=()
-for ((run = 1; run <= RUNS; run++)); do
-	plain+=("$(insert_ms "$PLAIN_PORT" no)")
-	phantom+=("$(insert_ms "$PHANTOM_PORT" yes)")
-done
-RESULT[insert.plain]=$(printf '%s\n' "${plain[@]}" | median)
-RESULT[insert.phantom]=$(printf '%s\n' "${phantom[@]}" | median)
-echo "insert: plain ${plain[*]} ms; phantomdb ${phantom[*]} ms"
+alternate_runs insert ms insert_ms
 
 echo
 echo "== median latency, PhantomDB / single-node Postgres (lower is better)"

@@ -32,43 +32,23 @@ UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
 SQL
 chmod 644 "$WORK"/*.sql
 
-tps() { # port script
+tps() { # port system script
 	as_server "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" -s "$SCALE" \
-		-f "$2" -h 127.0.0.1 -p "$1" -U postgres postgres 2>/dev/null |
+		-f "$3" -h 127.0.0.1 -p "$1" -U postgres postgres 2>/dev/null |
 		awk '/^tps = / { print $3 }'
 }
 
-declare -A RESULT
-for workload in select update; do
-	plain=()
-	phantom=()
-	# Alternate the two systems so that drift on the machine hits both.
-	for ((run = 1; run <= RUNS; run++)); do
-		plain+=("$(tps "$PLAIN_PORT" "$WORK/$workload.sql")")
-		phantom+=("$(tps "$PHANTOM_PORT" "$WORK/$workload.sql")")
-	done
-	RESULT[$workload.plain]=$(printf '%s\n' "${plain[@]}" | median)
-	RESULT[$workload.phantom]=$(printf '%s\n' "${phantom[@]}" | median)
-	echo "$workload: plain ${plain[*]} tps; phantomdb ${phantom[*]} tps"
-done
+for workload in select update; do alternate_runs "$workload" tps tps "$WORK/$workload.sql"; done
 
 echo "== COPY of 1,000,000 rows"
 psql_at "$PLAIN_PORT" -c "COPY (SELECT g, (g - 1) / 100000 + 1, 0, '' FROM generate_series(1, 1000000) g) TO '$WORK/accounts.copy'"
-copy_ms() { # port distributed?
+copy_ms() { # port system
 	psql_at "$1" -c "CREATE TABLE copy_target (LIKE pgbench_accounts INCLUDING ALL)"
-	if [[ $2 == yes ]]; then psql_at "$1" -c "SELECT phantom_create_distributed_table('copy_target', 'aid', 32)" >/dev/null; fi
+	if [[ $2 == phantom ]]; then psql_at "$1" -c "SELECT phantom_create_distributed_table('copy_target', 'aid', 32)" >/dev/null; fi
 	psql_at "$1" -c '\timing on' -c "COPY copy_target FROM '$WORK/accounts.copy'" | awk '/^Time: / { print $2 }'
 	psql_at "$1" -c "DROP TABLE copy_target"
 }
-plain=()
-phantom=()
-for ((run = 1; run <= RUNS; run++)); do
-	plain+=("$(copy_ms "$PLAIN_PORT" no)")
-	phantom+=("$(copy_ms "$PHANTOM_PORT" yes)")
-done
-RESULT[copy.plain]=$(printf '%s\n' "${plain[@]}" | median)
-RESULT[copy.phantom]=$(printf '%s\n' "${phantom[@]}" | median)
-echo "copy: plain ${plain[*]} ms; phantomdb ${phantom[*]} ms"
+alternate_runs copy ms copy_ms
 
 echo
 echo "== median, as a ratio to single-node Postgres (higher is better)"
