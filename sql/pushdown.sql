@@ -236,6 +236,7 @@ CREATE VIEW dist.paid_orders WITH (security_barrier) AS SELECT id, customer FROM
 CREATE VIEW loc.paid_orders WITH (security_barrier) AS SELECT id, customer FROM loc.orders WHERE paid;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM dist.paid_orders;
 SELECT same_rows('SELECT customer, count(*) FROM paid_orders GROUP BY customer');
+UPDATE dist.paid_orders SET customer = customer WHERE id = 5;
 DROP VIEW dist.paid_orders;
 
 -- A user's privileges on the tables still apply.

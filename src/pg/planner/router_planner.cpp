@@ -469,9 +469,10 @@ PlannedStmt* PlanInsertSelect(Query* parse, RangeTblEntry* source, const TablePt
 }
 
 PlannedStmt* PlanRouterQuery(Query* parse, int cursor_options, ParamListInfo bound_params) {
+  // A SELECT never shows this error: it takes the general fallback, which
+  // applies the barriers here.
   if (HasSecurityBarriers(parse))
-    NotSupported("row level security or a security-barrier view on distributed tables",
-                 "A SELECT takes the general fallback, which applies them here.");
+    NotSupported("writing through a security-barrier view on distributed tables", "Write to the table itself.");
   RelationScan scan;
   PgCall([&] { ScanQuery(parse, &scan); });
   if (parse->commandType == CMD_INSERT) {
