@@ -254,6 +254,34 @@ CREATE VIEW phantom_tables AS
    ORDER BY t.table_id;
 COMMENT ON VIEW phantom_tables IS 'distributed and reference tables; size sums every placement';
 
+-- Distributed transactions (docs/transactions.md).
+-- The commit decision of every two-phase commit this node coordinates:
+-- inserted by the coordinator's own commit, deleted by recovery once every
+-- participant has finished.
+CREATE TABLE phantomdb.transaction_commits (
+  transaction_id xid8 PRIMARY KEY,     -- the coordinator's transaction
+  participants integer[] NOT NULL,     -- node ids that prepared
+  committed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+CREATE FUNCTION phantomdb.join_transaction(node integer, number bigint, start_us bigint) RETURNS void
+  LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'phantom_join_transaction';
+COMMENT ON FUNCTION phantomdb.join_transaction(integer, bigint, bigint) IS
+  'internal: marks this backend as working for a distributed transaction (sent with each remote BEGIN)';
+
+CREATE FUNCTION phantom_recover_prepared_transactions() RETURNS integer
+  LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'phantom_recover_prepared_transactions';
+COMMENT ON FUNCTION phantom_recover_prepared_transactions() IS
+  'resolves the in-doubt prepared transactions this node coordinated; returns how many';
+
+CREATE FUNCTION phantomdb.dist_transactions(OUT transaction_id text, OUT role text, OUT state text,
+    OUT participants text[], OUT pid integer, OUT started_at timestamptz, OUT gid text)
+  RETURNS SETOF record LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'phantom_dist_transactions';
+
+CREATE VIEW phantom_dist_transactions AS SELECT * FROM phantomdb.dist_transactions();
+COMMENT ON VIEW phantom_dist_transactions IS
+  'distributed transactions in flight on this node, and prepared transactions it coordinated that are in doubt';
+
 REVOKE ALL ON SCHEMA phantomdb FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA phantomdb FROM PUBLIC;
 REVOKE ALL ON FUNCTION phantom_add_node(text, integer, text, text, text), phantom_remove_node(text),
@@ -261,6 +289,12 @@ REVOKE ALL ON FUNCTION phantom_add_node(text, integer, text, text, text), phanto
 GRANT EXECUTE ON FUNCTION phantom_add_node(text, integer, text, text, text), phantom_remove_node(text),
   phantom_cluster_health() TO phantom_admin;
 GRANT SELECT ON phantom_nodes, phantom_shards, phantom_tables TO PUBLIC;
+-- Every user's remote BEGIN calls join_transaction on the nodes.
+GRANT USAGE ON SCHEMA phantomdb TO PUBLIC;
+GRANT EXECUTE ON FUNCTION phantomdb.join_transaction(integer, bigint, bigint) TO PUBLIC;
+REVOKE ALL ON FUNCTION phantom_recover_prepared_transactions() FROM PUBLIC;
+GRANT SELECT ON phantom_dist_transactions TO phantom_admin;
+GRANT EXECUTE ON FUNCTION phantomdb.dist_transactions() TO phantom_admin;
 GRANT EXECUTE ON FUNCTION phantomdb.shard_sizes() TO PUBLIC;
 -- Distributing a table writes the catalog as the caller (who must own the
 -- table); the write guard still admits only writes made by applying a command.

@@ -14,6 +14,11 @@
 #include "pg/planner/shard_scan_path.hpp"
 #include "pg/remote/connection_pool.hpp"
 #include "pg/settings.hpp"
+#include "pg/transactions/backend_transactions.hpp"
+#include "pg/transactions/distributed_commit.hpp"
+#include "pg/transactions/maintenance_worker.hpp"
+#include "pg/transactions/transaction_duties.hpp"
+#include "pg/shared_memory.hpp"
 
 #include "core/common/error.hpp"
 
@@ -45,6 +50,13 @@ void _PG_init(void) {
   phantom::pg::DefineSettings();
   phantom::pg::metadata_cache::Register();
   phantom::pg::connection_pool::Register();
+  phantom::pg::distributed_commit::Register();
+  if (loaded_at_startup) {
+    phantom::pg::backend_transactions::Register();
+    phantom::pg::RegisterTransactionDuties();
+    phantom::pg::maintenance_worker::Register();
+    phantom::pg::shared_memory::InstallHooks();
+  }
   phantom::pg::InstallPlannerHook();
   phantom::pg::InstallExplainHook();
   phantom::pg::RegisterRouterScan();

@@ -3,6 +3,7 @@
 #include "pg/settings.hpp"
 
 #include "pg/postgres.hpp"
+#include "pg/transactions/fault_injection.hpp"
 
 extern "C" {
 #include "libpq-fe.h"
@@ -17,6 +18,8 @@ int default_shard_count = 32;
 int max_connections_per_node = 1;
 char* advertise_host = nullptr;
 char* node_name = nullptr;
+int prepared_recovery_interval_ms = 1000;
+int deadlock_detection_interval_ms = 1000;
 
 namespace {
 
@@ -76,6 +79,18 @@ void DefineSettings() {
                              &advertise_host, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("phantomdb.node_name", "The name this node registers itself under.", "Empty: host:port.",
                              &node_name, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("phantomdb.max_prepared_recovery_interval_ms",
+                          "How often the maintenance worker resolves in-doubt prepared transactions.",
+                          "The longest a prepared transaction whose coordinator decided stays unresolved while "
+                          "every node is up.",
+                          &prepared_recovery_interval_ms, 1000, 100, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
+  DefineCustomIntVariable("phantomdb.distributed_deadlock_interval_ms",
+                          "How often the maintenance worker looks for deadlocks that span nodes; 0 disables it.",
+                          "A cycle must be seen in two successive looks before a transaction is cancelled.",
+                          &deadlock_detection_interval_ms, 1000, 0, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
+  fault_injection::DefineSetting();
   MarkGUCPrefixReserved("phantomdb");
 }
 

@@ -17,6 +17,11 @@ extern int default_shard_count;
 // phantomdb.max_connections_per_node: parallel read connections per node.
 extern int max_connections_per_node;
 
+// How often the maintenance worker resolves in-doubt prepared transactions.
+extern int prepared_recovery_interval_ms;
+// How often it looks for distributed deadlocks (0: never).
+extern int deadlock_detection_interval_ms;
+
 void DefineSettings();
 
 }  // namespace phantom::pg

@@ -15,8 +15,11 @@
 #include "pg/guard.hpp"
 #include "pg/metadata/member_shells.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/transactions/maintenance_worker.hpp"
 
 extern "C" {
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "utils/snapmgr.h"
 }
 
@@ -86,10 +89,36 @@ void RunUtilityCall(void* raw) {
                   call->dest, call->completion);
 }
 
+// The database a statement needs free of other sessions (the maintenance
+// worker's among them), or InvalidOid.
+Oid DatabaseNeededAlone(Node* stmt) noexcept {
+  const char* name = nullptr;
+  if (IsA(stmt, DropdbStmt)) name = castNode(DropdbStmt, stmt)->dbname;
+  if (IsA(stmt, RenameStmt) && castNode(RenameStmt, stmt)->renameType == OBJECT_DATABASE)
+    name = castNode(RenameStmt, stmt)->subname;
+  if (IsA(stmt, CreatedbStmt)) {
+    ListCell* cell;
+    foreach (cell, castNode(CreatedbStmt, stmt)->options) {
+      auto* option = lfirst_node(DefElem, cell);
+      if (strcmp(option->defname, "template") == 0 && option->arg != nullptr) name = defGetString(option);
+    }
+  }
+  if (IsA(stmt, AlterDatabaseStmt)) name = castNode(AlterDatabaseStmt, stmt)->dbname;
+  if (name == nullptr) return InvalidOid;
+  return GuardHook([&] { return PgCall([&] { return get_database_oid(name, true); }); });
+}
+
 void ProcessUtility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree, ProcessUtilityContext context,
                     ParamListInfo params, QueryEnvironment* query_env, DestReceiver* dest,
                     QueryCompletion* completion) {
   Node* stmt = pstmt->utilityStmt;
+  if (IsA(stmt, DropdbStmt) || IsA(stmt, RenameStmt) || IsA(stmt, CreatedbStmt) || IsA(stmt, AlterDatabaseStmt))
+    maintenance_worker::StopWorker(DatabaseNeededAlone(stmt));
+  if (IsA(stmt, CreateExtensionStmt) && strcmp(castNode(CreateExtensionStmt, stmt)->extname, "phantomdb") == 0) {
+    StandardUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, completion);
+    maintenance_worker::RequestWorker(MyDatabaseId);
+    return;
+  }
   if (IsA(stmt, ExplainStmt) && ExplainsExecute(castNode(ExplainStmt, stmt))) {
     UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, completion};
     RunExplainOfExecute(castNode(ExplainStmt, stmt), RunUtilityCall, &call);

@@ -13,6 +13,7 @@
 #include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
 #include "pg/settings.hpp"
+#include "pg/transactions/backend_transactions.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -27,6 +28,8 @@ struct Session {
   std::unique_ptr<NodeConnection> connection;
   std::string address;
   bool in_transaction = false;                            // a remote transaction of the current local one is open
+  bool wrote = false;                                     // ...and a statement that may write ran in it
+  std::vector<SubTransactionId> savepoints;               // the local savepoints mirrored there, outermost first
   std::unordered_map<std::string, std::string> prepared;  // statement text -> name
   std::string settings;                                   // the formatting settings last sent (see SyncSettings)
 };
@@ -37,9 +40,8 @@ std::map<metadata::NodeId, std::vector<Session>> extra_sessions;
 // Connections for streaming reads, and those a stream holds now.
 std::map<metadata::NodeId, std::vector<Session>> stream_sessions;
 std::set<const NodeConnection*> streaming;
-uint64_t remote_writes = 0;              // writes sent inside remote transactions, this transaction
-std::vector<uint64_t> savepoint_marks;   // remote_writes at each open subtransaction's start
-std::optional<std::string> poisoned_by;  // the node whose work a ROLLBACK TO could not undo
+std::vector<SubTransactionId> open_savepoints;  // the local subtransactions open now, outermost first
+std::optional<std::string> lost_on;             // a node whose remote transaction (with writes) was lost
 uint64_t next_statement_name = 1;
 
 // The remote session resolves names like the deparsed SQL expects (it
@@ -91,116 +93,104 @@ std::string BeginCommand() {
       begin += "READ COMMITTED";
   }
   if (XactReadOnly) begin += " READ ONLY";
+  // The participant's backend takes the distributed transaction's id, so
+  // deadlock detection can follow its lock waits (backend_transactions.hpp).
+  const metadata::NodeId local = metadata_cache::LocalNodeId();
+  if (local != 0) {
+    const backend_transactions::DistributedId id = backend_transactions::Coordinate(local);
+    begin += "; SELECT phantomdb.join_transaction(" + std::to_string(id.node) + ", " + std::to_string(id.number) +
+             ", " + std::to_string(id.start_us) + ")";
+  }
   return begin;
 }
 
-void ThrowIfPoisoned() {
-  if (poisoned_by)
-    throw Error("25P02",
-                "this transaction rolled back to a savepoint after writing on node " + *poisoned_by +
-                    ", where that work cannot be undone separately",
-                "", "Roll back the whole transaction.");
+std::string SavepointName(SubTransactionId id) { return "phantom_savepoint_" + std::to_string(id); }
+
+// SAVEPOINT commands that bring session up to the local savepoints open now.
+std::string MirrorSavepoints(Session& session) {
+  std::string commands;
+  for (size_t i = session.savepoints.size(); i < open_savepoints.size(); i++) {
+    if (!commands.empty()) commands += "; ";
+    commands += "SAVEPOINT " + SavepointName(open_savepoints[i]);
+    session.savepoints.push_back(open_savepoints[i]);
+  }
+  return commands;
+}
+
+void ThrowIfLost() {
+  if (lost_on)
+    throw Error(sqlstate::kConnectionFailure,
+                "this transaction lost its connection to node " + *lost_on + " after writing there", "",
+                "Roll back the whole transaction and retry it.");
 }
 
 void Close(Session& session) noexcept {
+  if (session.in_transaction && session.wrote && !lost_on) lost_on = session.address;
   if (session.connection) session.connection->Cancel();
   session.connection.reset();
   session.in_transaction = false;
+  session.wrote = false;
+  session.savepoints.clear();
   session.prepared.clear();
   session.settings.clear();
 }
 
-void CommitRemote() {
-  ThrowIfPoisoned();
-  for (auto& [node_id, session] : sessions) {
-    if (!session.in_transaction) continue;
-    session.in_transaction = false;
-    try {
-      session.connection->Query("COMMIT");
-    } catch (...) {
-      Close(session);
-      throw;
-    }
-  }
-}
-
-// Never throws: runs inside the local abort, where interrupts are held, so
-// the waits below end only by answer or phantomdb.node_timeout_ms.
-void RollbackRemote() noexcept {
-  for (auto& [node_id, session] : sessions) {
-    session.in_transaction = false;
-    if (!session.connection) continue;
-    try {
-      switch (session.connection->TransactionStatus()) {
-        case PQTRANS_IDLE:
-          break;
-        case PQTRANS_INTRANS:
-        case PQTRANS_INERROR:
-          session.connection->Query("ROLLBACK");
-          break;
-        default:
-          Close(session);  // still running a statement, or broken: dropping the connection ends it
+// Brings a connection that an error left mid-statement to rest: cancels
+// what runs and reads what is left. False when that fails (then close it).
+bool Settle(NodeConnection& connection) noexcept {
+  try {
+    if (connection.Broken()) return false;
+    if (connection.TransactionStatus() == PQTRANS_ACTIVE) {
+      connection.Cancel();
+      try {
+        connection.Await();
+      } catch (const Error&) {
+        // The cancellation's own error, or the statement's.
       }
+    }
+    return connection.TransactionStatus() != PQTRANS_ACTIVE && !connection.Broken();
+  } catch (...) {
+    return false;
+  }
+}
+
+// A local ROLLBACK TO (or a failed statement in a savepoint or PL/pgSQL
+// block) undoes the same work on every node: the remote transaction rolls
+// back to the mirrored savepoint. Never throws (runs inside the local
+// subtransaction abort); a node where that fails loses its remote
+// transaction, which dooms the local one (ThrowIfLost).
+void RollbackToSavepoint(SubTransactionId id) noexcept {
+  for (auto& [node_id, session] : sessions) {
+    auto it = std::find(session.savepoints.begin(), session.savepoints.end(), id);
+    if (it == session.savepoints.end()) continue;
+    session.savepoints.erase(it, session.savepoints.end());
+    if (!session.connection || !Settle(*session.connection)) {
+      Close(session);
+      continue;
+    }
+    try {
+      session.connection->Query("ROLLBACK TO SAVEPOINT " + SavepointName(id));
     } catch (...) {
       Close(session);
     }
   }
 }
 
-void ResetTransactionState() {
-  remote_writes = 0;
-  savepoint_marks.clear();
-  poisoned_by.reset();
-}
-
-void XactCallback(XactEvent event, void*) {
-  switch (event) {
-    case XACT_EVENT_PRE_COMMIT:
-    case XACT_EVENT_PARALLEL_PRE_COMMIT:
-      GuardHook([] { CommitRemote(); });
-      break;
-    case XACT_EVENT_PRE_PREPARE:
-      GuardHook([] {
-        for (auto& [node_id, session] : sessions) {
-          if (session.in_transaction)
-            throw Error(sqlstate::kFeatureNotSupported,
-                        "cannot PREPARE a transaction that has done work on node " + session.address);
-        }
-      });
-      break;
-    case XACT_EVENT_ABORT:
-    case XACT_EVENT_PARALLEL_ABORT:
-      RollbackRemote();
-      ResetTransactionState();
-      break;
-    case XACT_EVENT_COMMIT:
-    case XACT_EVENT_PARALLEL_COMMIT:
-    case XACT_EVENT_PREPARE:
-      ResetTransactionState();
-      break;
-  }
-}
-
-void SubXactCallback(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
+void SubXactCallback(SubXactEvent event, SubTransactionId id, SubTransactionId, void*) {
   switch (event) {
     case SUBXACT_EVENT_START_SUB:
-      savepoint_marks.push_back(remote_writes);
+      open_savepoints.push_back(id);
       break;
     case SUBXACT_EVENT_COMMIT_SUB:
-      if (!savepoint_marks.empty()) savepoint_marks.pop_back();
+      // The remote savepoint stays: released or not, a rollback to an
+      // outer one undoes its work there too.
+      if (!open_savepoints.empty()) open_savepoints.pop_back();
+      for (auto& [node_id, session] : sessions)
+        if (!session.savepoints.empty() && session.savepoints.back() == id) session.savepoints.pop_back();
       break;
     case SUBXACT_EVENT_ABORT_SUB:
-      if (!savepoint_marks.empty()) {
-        if (savepoint_marks.back() != remote_writes && !poisoned_by) {
-          for (auto& [node_id, session] : sessions) {
-            if (session.in_transaction) {
-              poisoned_by = session.address;
-              break;
-            }
-          }
-        }
-        savepoint_marks.pop_back();
-      }
+      if (!open_savepoints.empty()) open_savepoints.pop_back();
+      RollbackToSavepoint(id);
       break;
     case SUBXACT_EVENT_PRE_COMMIT_SUB:
       break;
@@ -211,7 +201,7 @@ void SubXactCallback(SubXactEvent event, SubTransactionId, SubTransactionId, voi
 
 NodeConnection& Acquire(const CachedNode& node, Access access) {
   const bool transactional = access == Access::kWriteInTransaction;
-  ThrowIfPoisoned();
+  ThrowIfLost();
   Session& session = sessions[node.node_id];
   if (session.connection && session.connection->Broken()) Close(session);
   if (!session.connection) {
@@ -226,17 +216,24 @@ NodeConnection& Acquire(const CachedNode& node, Access access) {
     throw;
   }
   const bool in_block = PgCall([] { return IsTransactionBlock(); });
+  std::string commands;
   if ((transactional || in_block) && !session.in_transaction) {
+    commands = BeginCommand();
+    session.in_transaction = true;
+  }
+  if (session.in_transaction) {
+    const std::string savepoints = MirrorSavepoints(session);
+    if (!savepoints.empty()) commands += (commands.empty() ? "" : "; ") + savepoints;
+  }
+  if (!commands.empty()) {
     try {
-      session.connection->Query(BeginCommand());
+      session.connection->Query(commands);
     } catch (...) {
       Close(session);
       throw;
     }
-    session.in_transaction = true;
   }
-  // Reads need no undoing: only writes make a ROLLBACK TO fatal.
-  if (session.in_transaction && access != Access::kRead) remote_writes++;
+  if (session.in_transaction && access != Access::kRead) session.wrote = true;
   return *session.connection;
 }
 
@@ -321,9 +318,46 @@ std::string Prepare(const CachedNode& node, NodeConnection& connection, const st
   return name;
 }
 
-void Register() {
-  RegisterXactCallback(XactCallback, nullptr);
-  RegisterSubXactCallback(SubXactCallback, nullptr);
+std::vector<RemoteTransaction> OpenTransactions() {
+  std::vector<RemoteTransaction> open;
+  for (auto& [node_id, session] : sessions)
+    if (session.in_transaction && session.connection) open.push_back({node_id, session.address, session.connection.get(), session.wrote});
+  return open;
 }
+
+void EndTransaction(metadata::NodeId node_id) noexcept {
+  auto it = sessions.find(node_id);
+  if (it == sessions.end()) return;
+  it->second.in_transaction = false;
+  it->second.wrote = false;
+  it->second.savepoints.clear();
+}
+
+void ThrowIfTransactionLost() { ThrowIfLost(); }
+
+void RollbackOpenTransactions() noexcept {
+  for (auto& [node_id, session] : sessions) {
+    const bool open = session.in_transaction;
+    EndTransaction(node_id);
+    if (!session.connection) continue;
+    if (!open && session.connection->TransactionStatus() == PQTRANS_IDLE) continue;
+    try {
+      if (!Settle(*session.connection)) {
+        Close(session);
+        continue;
+      }
+      if (session.connection->TransactionStatus() != PQTRANS_IDLE) session.connection->Query("ROLLBACK");
+    } catch (...) {
+      Close(session);
+    }
+  }
+}
+
+void ResetTransactionState() noexcept {
+  open_savepoints.clear();
+  lost_on.reset();
+}
+
+void Register() { RegisterSubXactCallback(SubXactCallback, nullptr); }
 
 }  // namespace phantom::pg::connection_pool

@@ -5,10 +5,9 @@
 // backend, so statements after the first pay no connection setup. Inside a
 // transaction block every node the transaction touches gets a remote
 // transaction (BEGIN on first use) on that same connection: later statements
-// see earlier ones' writes, and the remote transactions commit in the local
-// PRE_COMMIT callback or roll back with the local abort. A transaction that
-// wrote on several nodes commits them one by one, which is not atomic if a
-// node fails halfway; two-phase commit closes that gap (docs/distributed-tables.md).
+// see earlier ones' writes. Local savepoints are mirrored on it, so ROLLBACK
+// TO undoes the same work everywhere. How the remote transactions end is
+// transactions/distributed_commit.hpp's business.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +23,7 @@ namespace phantom::pg::connection_pool {
 // What a statement does on a node, which decides its remote transaction.
 enum class Access : uint8_t {
   kRead,   // in a transaction block it joins the block's remote transaction
-  kWrite,  // the same, and a later ROLLBACK TO SAVEPOINT cannot undo it
+  kWrite,  // the same, and the remote transaction then commits with the local one
   // A write that must commit with the local transaction even outside a
   // block: one statement writing on several nodes or copies, DDL.
   kWriteInTransaction,
@@ -32,8 +31,9 @@ enum class Access : uint8_t {
 
 // The connection to node, with a remote transaction open when the local
 // transaction is a transaction block or the access asks for one. Throws
-// 08001 when the node cannot be reached, and 25P02 after a ROLLBACK TO
-// SAVEPOINT undid local work while writes on a node could not be undone.
+// 08001 when the node cannot be reached, and 08006 once a remote transaction
+// that wrote was lost (its connection failed): the local transaction can
+// then only roll back.
 NodeConnection& Acquire(const CachedNode& node, Access access);
 
 // Closes the connection to node, cancelling what runs on it; for a
@@ -65,25 +65,46 @@ bool ExtraConnectionsAllowed();
 std::vector<NodeConnection*> AcquireForStream(const CachedNode& node, size_t count);
 void ReleaseStream(NodeConnection* connection) noexcept;
 
-// Runs fn(connection) and discards the connection if fn throws, since a
-// statement may still be running on it.
+// Runs fn(connection). If fn throws while a statement may still be running
+// on the connection, the connection is discarded; one at rest (the node
+// reported an error and the remote transaction waits for a ROLLBACK [TO])
+// is kept, so a savepoint can recover from the error.
 template <typename Fn>
 auto Run(const CachedNode& node, Access access, Fn&& fn) -> decltype(fn(std::declval<NodeConnection&>())) {
   NodeConnection& connection = Acquire(node, access);
   try {
     return fn(connection);
   } catch (...) {
-    Discard(node.node_id);
+    if (connection.Broken() || connection.TransactionStatus() == PQTRANS_ACTIVE) Discard(node.node_id);
     throw;
   }
 }
+
+// A remote transaction of the current local transaction.
+struct RemoteTransaction {
+  metadata::NodeId node_id;
+  std::string address;
+  NodeConnection* connection;
+  bool wrote;  // a statement that may write ran in it
+};
+// The remote transactions open now, by node id.
+std::vector<RemoteTransaction> OpenTransactions();
+// The node's remote transaction has ended (committed, prepared, rolled back).
+void EndTransaction(metadata::NodeId node_id) noexcept;
+// Rolls back every remote transaction still open; never throws (a node
+// that does not answer loses its connection, which ends its transaction).
+void RollbackOpenTransactions() noexcept;
+// Throws 08006 when a remote transaction with writes was lost.
+void ThrowIfTransactionLost();
+// Forgets the local transaction's savepoints and losses, at its end.
+void ResetTransactionState() noexcept;
 
 // The name of a statement prepared as sql on node's connection, preparing it
 // on first use (one extra round trip per connection and statement text).
 std::string Prepare(const CachedNode& node, NodeConnection& connection, const std::string& sql, int param_count,
                     const Oid* param_types);
 
-// Registers the transaction callbacks; from _PG_init.
+// Registers the subtransaction callback; from _PG_init.
 void Register();
 
 }  // namespace phantom::pg::connection_pool

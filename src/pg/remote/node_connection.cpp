@@ -289,6 +289,10 @@ void NodeConnection::Cancel() noexcept {
 
 std::vector<RemoteRow> NodeConnection::Query(const std::string& sql,
                                              const std::vector<std::optional<std::string>>& params) {
+  if (params.empty()) {
+    SendCommand(sql);
+    return Await();
+  }
   std::vector<const char*> values;
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
   const auto deadline = Clock::now() + std::chrono::milliseconds(node_timeout_ms);
@@ -296,7 +300,19 @@ std::vector<RemoteRow> NodeConnection::Query(const std::string& sql,
                          0))
     throw Failure("could not send a query to");
   Flush(deadline);
+  return Await(deadline);
+}
 
+void NodeConnection::SendCommand(const std::string& sql) {
+  if (!PQsendQuery(conn_, sql.c_str())) throw Failure("could not send a query to");
+  Flush(Clock::now() + std::chrono::milliseconds(node_timeout_ms));
+}
+
+std::vector<RemoteRow> NodeConnection::Await() {
+  return Await(Clock::now() + std::chrono::milliseconds(node_timeout_ms));
+}
+
+std::vector<RemoteRow> NodeConnection::Await(Clock::time_point deadline) {
   std::vector<RemoteRow> rows;
   std::optional<Error> remote_error;
   while (Result result = NextResult(deadline)) {

@@ -43,7 +43,15 @@ class NodeConnection {
   // Runs one statement with text parameters and returns its rows as text.
   // A remote ERROR is rethrown with the remote SQLSTATE, its message
   // prefixed by the node's address. Bounded by phantomdb.node_timeout_ms.
+  // Without parameters it goes as a simple query, which may hold several
+  // statements separated by semicolons (their rows come back together).
   std::vector<RemoteRow> Query(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
+  // Query in two halves, for sending a command to several nodes before
+  // waiting for any: SendCommand sends (simple protocol, no parameters);
+  // Await reads every result within phantomdb.node_timeout_ms, even while
+  // interrupts are held (the deadline ends the wait, throwing 08006).
+  void SendCommand(const std::string& sql);
+  std::vector<RemoteRow> Await();
 
   // The asynchronous pieces Query is made of, for callers that keep several
   // nodes busy at once or stream COPY data. Waits have no deadline (a query
@@ -102,6 +110,7 @@ class NodeConnection {
   phantom::Error Failure(const char* what) const;
   void Flush(Clock::time_point deadline);
   Result NextResult(Clock::time_point deadline);
+  std::vector<RemoteRow> Await(Clock::time_point deadline);
 
   // Waits until the socket is ready for events (WL_SOCKET_*) or the deadline
   // passes (false). Interrupts throw.
