@@ -19,6 +19,9 @@ sub new_node
 	$node->append_conf('postgresql.conf', "listen_addresses = '127.0.0.1'");
 	$node->append_conf('postgresql.conf', "phantomdb.advertise_host = '127.0.0.1'");
 	$node->append_conf('postgresql.conf', "phantomdb.node_name = '$name'");
+	# Multi-node writes commit with PREPARE TRANSACTION on the participants.
+	$node->append_conf('postgresql.conf',
+		"max_prepared_transactions = " . ($opts{max_prepared_transactions} // 10));
 	$node->append_conf('postgresql.conf', "phantomdb.node_timeout_ms = $opts{timeout_ms}")
 	  if $opts{timeout_ms};
 	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'phantomdb'")
