@@ -101,8 +101,9 @@ COMMIT;
 INSERT INTO accounts_local VALUES (3002, 1, 1, 'kept'), (3003, 1, 1, 'kept');
 SELECT aid, note FROM accounts WHERE aid IN (3002);
 SELECT aid, note FROM accounts WHERE aid IN (3003);
--- Work on another node cannot be undone by ROLLBACK TO SAVEPOINT (yet):
--- the transaction must roll back.
+-- ROLLBACK TO SAVEPOINT undoes work on every node since the savepoint and
+-- keeps what came before it; a failed statement inside a savepoint leaves
+-- the transaction usable after ROLLBACK TO.
 BEGIN;
 UPDATE accounts SET note = 'x' WHERE aid = 1;
 SAVEPOINT s;
@@ -110,9 +111,19 @@ UPDATE accounts SET note = 'x' WHERE aid = 2;
 UPDATE accounts SET note = 'x' WHERE aid = 3;
 UPDATE accounts SET note = 'x' WHERE aid = 4;
 ROLLBACK TO SAVEPOINT s;
-SELECT note FROM accounts WHERE aid = 1;
+SELECT aid, note FROM accounts WHERE aid IN (1, 2, 3, 4) ORDER BY aid;
+SAVEPOINT t;
+UPDATE accounts SET note = 'y' WHERE aid = 2;
+SAVEPOINT u;
+INSERT INTO accounts VALUES (3, 1, 1, 'duplicate key');
+ROLLBACK TO SAVEPOINT u;
+UPDATE accounts SET note = 'z' WHERE aid = 3;
+RELEASE SAVEPOINT t;
 COMMIT;
-SELECT note FROM accounts WHERE aid = 2;
+SELECT aid, note FROM accounts WHERE aid IN (1, 2, 3, 4) ORDER BY aid;
+UPDATE accounts_local SET note = 'x' WHERE aid = 1;
+UPDATE accounts_local SET note = 'y' WHERE aid = 2;
+UPDATE accounts_local SET note = 'z' WHERE aid = 3;
 
 -- Reads need no undoing: a ROLLBACK TO after them leaves the transaction usable.
 BEGIN;

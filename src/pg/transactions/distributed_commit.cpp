@@ -16,7 +16,9 @@
 extern "C" {
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 }
 
@@ -112,8 +114,26 @@ void InsertCommitRecord(uint64_t full_xid, const std::vector<metadata::NodeId>& 
   PgCall([&] { SetUserIdAndSecContext(user, security_context); });
 }
 
+// Whether phantomdb.transaction_commits exists: not when this very
+// transaction dropped the extension.
+bool CommitRecordsExist() {
+  return PgCall([] {
+    const Oid schema = get_namespace_oid("phantomdb", true);
+    return OidIsValid(schema) && OidIsValid(get_relname_relid("transaction_commits", schema));
+  });
+}
+
+// Without a place for the decision (DROP EXTENSION in this transaction)
+// there is nothing recovery could read either: commit node by node, as
+// before two-phase commit existed.
+void CommitOneByOne(std::vector<RemoteTransaction>& writers) {
+  for (RemoteTransaction& remote : writers) CommitOnePhase(remote);
+}
+
 void PrepareAndDecide(std::vector<RemoteTransaction>& writers) {
-  const metadata::NodeId local = metadata_cache::LocalNodeId();
+  // The id this transaction's remote BEGINs carried: the catalog may be
+  // gone by now (see CommitRecordsExist).
+  const metadata::NodeId local = backend_transactions::Coordinate(metadata_cache::LocalNodeId()).node;
   if (local == 0)
     throw Error(sqlstate::kObjectNotInPrerequisiteState,
                 "a transaction that wrote on several nodes can only commit on a node that administers the cluster");
@@ -181,7 +201,10 @@ void PreCommit() {
   // PRE_COMMIT runs with no active snapshot; the catalog reads and the
   // commit record's insert need one (an error pops it with the abort).
   PgCall([] { PushActiveSnapshot(GetTransactionSnapshot()); });
-  PrepareAndDecide(writers);
+  if (CommitRecordsExist())
+    PrepareAndDecide(writers);
+  else
+    CommitOneByOne(writers);
   PgCall([] { PopActiveSnapshot(); });
 }
 

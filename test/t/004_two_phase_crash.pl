@@ -1,0 +1,180 @@
+# The crash matrix of two-phase commit: a transaction that writes on two
+# nodes is stopped at each point of the commit protocol
+# (phantomdb.fault_injection), and then either the coordinator or one of
+# the participants is killed with SIGKILL of its postmaster and restarted.
+# Afterwards every node must agree: all of the transaction or none of it,
+# and once the maintenance worker has run no prepared transaction is left
+# anywhere and the commit records are gone. Also: a participant without
+# max_prepared_transactions gets a clear error and nothing changes.
+use strict;
+use warnings;
+
+use IPC::Run;
+use Time::HiRes qw(time usleep);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PhantomNode;
+
+sub node
+{
+	my $node = new_node($_[0], timeout_ms => 3000);
+	$node->safe_psql('postgres', 'CREATE EXTENSION phantomdb');
+	return $node;
+}
+
+my ($node1, $node2, $node3) = map { node("node$_") } 1 .. 3;
+$node1->safe_psql('postgres', "SELECT phantom_add_node('127.0.0.1', ${\$_->port}, '${\$_->name}')")
+  for ($node2, $node3);
+$node1->safe_psql(
+	'postgres', q{
+	CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);
+	SELECT phantom_create_distributed_table('accounts', 'id', 8);
+	INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 40) g;
+});
+
+# One key whose shard is on node2 and one on node3: the transaction's
+# participants, prepared in node id order (node2 first).
+sub key_on
+{
+	my ($name) = @_;
+	return $node1->safe_psql(
+		'postgres', qq{
+		SELECT min(g) FROM generate_series(1, 40) g
+		WHERE (SELECT node FROM phantom_shards
+		       WHERE shard_id = phantom_shard_for_value('accounts', g)) = '$name'});
+}
+my ($k2, $k3) = (key_on('node2'), key_on('node3'));
+ok($k2 && $k3, "keys on node2 ($k2) and node3 ($k3)");
+
+sub start_again
+{
+	my ($node) = @_;
+	# Children of a killed postmaster may hold its shared memory for a moment.
+	for (1 .. 50)
+	{
+		# A failed start reads the dead postmaster's pid from its pid file.
+		$node->{_pid} = undef;
+		return if $node->start(fail_ok => 1);
+		usleep(200_000);
+	}
+	BAIL_OUT("could not restart " . $node->name);
+}
+
+# Balances of the two keys as every node stores them (each key lives on one
+# node, so this reads through the coordinator's routing).
+sub balances
+{
+	return $node1->safe_psql('postgres',
+		"SELECT (SELECT balance FROM accounts WHERE id = $k2) || ',' || (SELECT balance FROM accounts WHERE id = $k3)");
+}
+
+sub prepared_left
+{
+	return join(',',
+		map { $_->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts') } ($node2, $node3));
+}
+
+sub wait_resolved
+{
+	my ($what) = @_;
+	my $start = time;
+	while (time - $start < 30)
+	{
+		my $left = prepared_left();
+		my $records = $node1->safe_psql('postgres', 'SELECT count(*) FROM phantomdb.transaction_commits');
+		return time - $start if $left eq '0,0' && $records eq '0';
+		usleep(100_000);
+	}
+	fail("$what: prepared transactions resolved (left: " . prepared_left() . ')');
+	return undef;
+}
+
+my $release = $node1->data_dir . '/phantomdb_fault_release';
+my @points = qw(before_prepare after_some_prepares after_prepares after_commit_record after_some_commits);
+my %committed_if_coordinator_dies = map { $_ => /commit/ ? 1 : 0 } @points;
+
+for my $point (@points)
+{
+	for my $victim ($node1, $node2, $node3)
+	{
+		my $case = "$point, " . $victim->name . ' killed';
+		$node1->safe_psql('postgres', "UPDATE accounts SET balance = 100 WHERE id IN ($k2, $k3)");
+		unlink $release;
+		my $offset = -s $node1->logfile;
+		my ($out, $err) = ('', '');
+		my $h = IPC::Run::start(
+			[
+				'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node1->connstr('postgres'),
+				'-c', "SET phantomdb.fault_injection = '$point:pause'",
+				'-c', 'BEGIN',
+				'-c', "UPDATE accounts SET balance = balance - 10 WHERE id = $k2",
+				'-c', "UPDATE accounts SET balance = balance + 10 WHERE id = $k3",
+				'-c', 'COMMIT'
+			],
+			'>', \$out, '2>', \$err);
+		$node1->wait_for_log(qr/paused at fault point $point/, $offset);
+
+		$victim->kill9;
+		start_again($victim);
+		# The coordinator's backend died with it; a participant's death
+		# leaves the coordinator paused until released.
+		if ($victim != $node1)
+		{
+			open(my $fh, '>', $release) or die "cannot create $release: $!";
+			close($fh);
+		}
+		$h->finish;
+		unlink $release;
+
+		my $expect_commit;
+		if ($victim == $node1)
+		{
+			$expect_commit = $committed_if_coordinator_dies{$point};
+		}
+		else
+		{
+			# A participant that dies before it prepared takes the transaction
+			# with it; once both prepared, the commit goes through and
+			# recovery finishes what the dead node missed.
+			$expect_commit =
+			    $point eq 'before_prepare' ? 0
+			  : $point eq 'after_some_prepares' ? ($victim == $node2 ? 1 : 0)
+			  :                                   1;
+		}
+		my $seconds = wait_resolved($case);
+		is(balances(), $expect_commit ? '90,110' : '100,100',
+			"$case: " . ($expect_commit ? 'all' : 'none') . ' of the transaction');
+		note(sprintf("%s: in-doubt transactions resolved %.2f s after the restart", $case, $seconds))
+		  if defined $seconds;
+		next if $victim == $node1;
+		is(($h->full_results)[0] >> 8, $expect_commit ? 0 : 1, "$case: COMMIT " . ($expect_commit ? 'succeeds' : 'fails'));
+		# The dead node missed its COMMIT PREPARED (unless it had it already).
+		if ($expect_commit && !($point eq 'after_some_commits' && $victim == $node2))
+		{
+			like($err, qr/WARNING:  could not commit prepared transaction phantom_\d+_\d+_\d+ on node/,
+				"$case: the commit warns about the dead node");
+		}
+	}
+}
+
+# A transaction with writes on two nodes, one of which does not allow
+# prepared transactions: a clear error naming the node, and nothing changes.
+$node1->safe_psql('postgres', "UPDATE accounts SET balance = 100 WHERE id IN ($k2, $k3)");
+$node3->append_conf('postgresql.conf', 'max_prepared_transactions = 0');
+$node3->restart;
+my ($rc, $out, $err) = $node1->psql('postgres', qq{
+	BEGIN;
+	UPDATE accounts SET balance = balance - 10 WHERE id = $k2;
+	UPDATE accounts SET balance = balance + 10 WHERE id = $k3;
+	COMMIT;});
+like($err, qr/ERROR:  node 127\.0\.0\.1:${\$node3->port}: prepared transactions are disabled/,
+	'max_prepared_transactions = 0 on a participant: the error names the node');
+like($err, qr/HINT:  Set max_prepared_transactions to a nonzero value/, '... with the hint');
+is(balances(), '100,100', '... and nothing changed');
+is(prepared_left(), '0,0', '... and no prepared transaction is left');
+
+done_testing();
