@@ -118,10 +118,14 @@ SAVEPOINT u;
 INSERT INTO accounts VALUES (3, 1, 1, 'duplicate key');
 ROLLBACK TO SAVEPOINT u;
 UPDATE accounts SET note = 'z' WHERE aid = 3;
+SAVEPOINT v;
+INSERT INTO accounts VALUES (1, 1, 1, 'duplicate key on another node');
+ROLLBACK TO SAVEPOINT v;
+UPDATE accounts SET note = 'w' WHERE aid = 1;
 RELEASE SAVEPOINT t;
 COMMIT;
 SELECT aid, note FROM accounts WHERE aid IN (1, 2, 3, 4) ORDER BY aid;
-UPDATE accounts_local SET note = 'x' WHERE aid = 1;
+UPDATE accounts_local SET note = 'w' WHERE aid = 1;
 UPDATE accounts_local SET note = 'y' WHERE aid = 2;
 UPDATE accounts_local SET note = 'z' WHERE aid = 3;
 
