@@ -8,6 +8,7 @@
 #include "pg/executor/fragment_scan.hpp"
 #include "pg/executor/router_scan.hpp"
 #include "pg/executor/shard_scan.hpp"
+#include "pg/executor/statement_nesting.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/planner/distributed_planner.hpp"
@@ -64,5 +65,6 @@ void _PG_init(void) {
   phantom::pg::RegisterFragmentScan();
   phantom::pg::InstallShardScanHook();
   phantom::pg::InstallUtilityHook();
+  phantom::pg::statement_nesting::InstallHooks();
 }
 }

@@ -12,6 +12,7 @@
 #include "pg/commands/ddl_propagation.hpp"
 #include "pg/commands/distributed_copy.hpp"
 #include "pg/executor/explain_analyze.hpp"
+#include "pg/executor/statement_nesting.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/member_shells.hpp"
 #include "pg/metadata/metadata_cache.hpp"
@@ -114,6 +115,11 @@ void ProcessUtility(PlannedStmt* pstmt, const char* query_string, bool read_only
   Node* stmt = pstmt->utilityStmt;
   if (IsA(stmt, DropdbStmt) || IsA(stmt, RenameStmt) || IsA(stmt, CreatedbStmt) || IsA(stmt, AlterDatabaseStmt))
     maintenance_worker::StopWorker(DatabaseNeededAlone(stmt));
+  if (IsA(stmt, DoStmt) || IsA(stmt, CallStmt)) {
+    UtilityCall call{pstmt, query_string, read_only_tree, context, params, query_env, dest, completion};
+    statement_nesting::RunCounted(RunUtilityCall, &call);
+    return;
+  }
   if (IsA(stmt, CreateExtensionStmt) && strcmp(castNode(CreateExtensionStmt, stmt)->extname, "phantomdb") == 0) {
     StandardUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, completion);
     maintenance_worker::RequestWorker(MyDatabaseId);

@@ -12,6 +12,7 @@
 #include "core/common/error.hpp"
 #include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
+#include "pg/executor/statement_nesting.hpp"
 #include "pg/settings.hpp"
 #include "pg/transactions/backend_transactions.hpp"
 
@@ -102,6 +103,15 @@ std::string BeginCommand() {
              ", " + std::to_string(id.start_us) + ")";
   }
   return begin;
+}
+
+// Whether the local transaction is more than the statement running now: a
+// transaction block, a statement inside a function, trigger, DO or CALL, or
+// inside a subtransaction (a PL/pgSQL exception block). Remote work then
+// joins one remote transaction per node, committed with the local one.
+bool InMultiStatementTransaction() {
+  return statement_nesting::Nested() ||
+         PgCall([] { return IsTransactionBlock() || GetCurrentTransactionNestLevel() > 1; });
 }
 
 std::string SavepointName(SubTransactionId id) { return "phantom_savepoint_" + std::to_string(id); }
@@ -215,11 +225,12 @@ NodeConnection& Acquire(const CachedNode& node, Access access) {
     Close(session);
     throw;
   }
-  const bool in_block = PgCall([] { return IsTransactionBlock(); });
+  const bool in_block = InMultiStatementTransaction();
   std::string commands;
   if ((transactional || in_block) && !session.in_transaction) {
     commands = BeginCommand();
     session.in_transaction = true;
+    backend_transactions::AddParticipant(node.node_id);
   }
   if (session.in_transaction) {
     const std::string savepoints = MirrorSavepoints(session);
@@ -279,7 +290,7 @@ bool ExtraConnectionsAllowed() {
   // this statement) holds writes only its own connection sees.
   for (const auto& [node_id, session] : sessions)
     if (session.in_transaction) return false;
-  return !PgCall([] { return IsTransactionBlock(); });
+  return !InMultiStatementTransaction();
 }
 
 std::vector<NodeConnection*> AcquireForStream(const CachedNode& node, size_t count) {
@@ -309,12 +320,16 @@ void DiscardConnection(NodeConnection* connection) noexcept {
 std::string Prepare(const CachedNode& node, NodeConnection& connection, const std::string& sql, int param_count,
                     const Oid* param_types) {
   Session& session = sessions[node.node_id];
-  auto it = session.prepared.find(sql);
+  // The same text may come with other parameter lists (a PL/pgSQL block
+  // passes all its variables): the key holds their types too.
+  std::string key = sql;
+  for (int i = 0; i < param_count; i++) key += '\0' + std::to_string(param_types == nullptr ? 0 : param_types[i]);
+  auto it = session.prepared.find(key);
   if (it != session.prepared.end()) return it->second;
   std::string name = "phantom_" + std::to_string(next_statement_name++);
   connection.SendPrepare(name, sql, param_count, param_types);
   connection.Drain();
-  session.prepared.emplace(sql, name);
+  session.prepared.emplace(std::move(key), name);
   return name;
 }
 

@@ -135,6 +135,16 @@ void SetState(State state) {
   SpinLockRelease(&slot->mutex);
 }
 
+void AddParticipant(metadata::NodeId node) {
+  Slot* slot = Mine();
+  if (slot == nullptr || slot->state == State::kNone) return;
+  SpinLockAcquire(&slot->mutex);
+  bool known = false;
+  for (int i = 0; i < slot->participant_count; i++) known = known || slot->participants[i] == node;
+  if (!known && slot->participant_count < kMaxParticipants) slot->participants[slot->participant_count++] = node;
+  SpinLockRelease(&slot->mutex);
+}
+
 void SetCommitting(uint64_t full_xid, const std::vector<metadata::NodeId>& participants) {
   Slot* slot = Mine();
   if (slot == nullptr || slot->state == State::kNone) return;

@@ -47,6 +47,8 @@ DistributedId Coordinate(metadata::NodeId local_node);
 // This backend works for another node's distributed transaction.
 void Join(const DistributedId& id);
 void SetState(State state);
+// The transaction opened a remote transaction on node.
+void AddParticipant(metadata::NodeId node);
 void SetCommitting(uint64_t full_xid, const std::vector<metadata::NodeId>& participants);
 // Ends this backend's part (at the local transaction's end).
 void Clear() noexcept;
