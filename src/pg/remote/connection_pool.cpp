@@ -94,15 +94,15 @@ std::string BeginCommand() {
       begin += "READ COMMITTED";
   }
   if (XactReadOnly) begin += " READ ONLY";
-  // The participant's backend takes the distributed transaction's id, so
-  // deadlock detection can follow its lock waits (backend_transactions.hpp).
-  const metadata::NodeId local = metadata_cache::LocalNodeId();
-  if (local != 0) {
-    const backend_transactions::DistributedId id = backend_transactions::Coordinate(local);
-    begin += "; SELECT phantomdb.join_transaction(" + std::to_string(id.node) + ", " + std::to_string(id.number) +
-             ", " + std::to_string(id.start_us) + ")";
-  }
   return begin;
+}
+
+// The participant's backend takes the distributed transaction's id, so
+// deadlock detection can follow its lock waits (backend_transactions.hpp).
+std::string JoinCommand(metadata::NodeId local) {
+  const backend_transactions::DistributedId id = backend_transactions::Coordinate(local);
+  return "SELECT phantomdb.join_transaction(" + std::to_string(id.node) + ", " + std::to_string(id.number) + ", " +
+         std::to_string(id.start_us) + ")";
 }
 
 // Whether the local transaction is more than the statement running now: a
@@ -117,14 +117,30 @@ bool InMultiStatementTransaction() {
 std::string SavepointName(SubTransactionId id) { return "phantom_savepoint_" + std::to_string(id); }
 
 // SAVEPOINT commands that bring session up to the local savepoints open now.
-std::string MirrorSavepoints(Session& session) {
-  std::string commands;
+std::vector<std::string> MirrorSavepoints(Session& session) {
+  std::vector<std::string> commands;
   for (size_t i = session.savepoints.size(); i < open_savepoints.size(); i++) {
-    if (!commands.empty()) commands += "; ";
-    commands += "SAVEPOINT " + SavepointName(open_savepoints[i]);
+    commands.push_back("SAVEPOINT " + SavepointName(open_savepoints[i]));
     session.savepoints.push_back(open_savepoints[i]);
   }
   return commands;
+}
+
+// A remote transaction whose BEGIN never left (deferred, and the statement
+// that would have carried it was not sent) does not exist: forget it.
+bool ForgetUnsent(Session& session) noexcept {
+  if (!session.connection || !session.connection->HasDeferred()) return false;
+  const std::vector<std::string> dropped = session.connection->DropDeferred();
+  if (session.connection->TransactionStatus() == PQTRANS_IDLE) {
+    session.in_transaction = false;
+    session.wrote = false;
+    session.savepoints.clear();
+    return true;
+  }
+  // Only savepoints were waiting (the innermost ones): forget those.
+  for (const std::string& statement : dropped)
+    if (statement.rfind("SAVEPOINT ", 0) == 0 && !session.savepoints.empty()) session.savepoints.pop_back();
+  return false;
 }
 
 void ThrowIfLost() {
@@ -171,6 +187,7 @@ bool Settle(NodeConnection& connection) noexcept {
 // transaction, which dooms the local one (ThrowIfLost).
 void RollbackToSavepoint(SubTransactionId id) noexcept {
   for (auto& [node_id, session] : sessions) {
+    ForgetUnsent(session);
     auto it = std::find(session.savepoints.begin(), session.savepoints.end(), id);
     if (it == session.savepoints.end()) continue;
     session.savepoints.erase(it, session.savepoints.end());
@@ -226,24 +243,19 @@ NodeConnection& Acquire(const CachedNode& node, Access access) {
     throw;
   }
   const bool in_block = InMultiStatementTransaction();
-  std::string commands;
+  // BEGIN and savepoints wait for the statement that needs them and go with
+  // it (NodeConnection::Defer): a remote transaction exists once they ran.
+  std::vector<std::string> commands;
   if ((transactional || in_block) && !session.in_transaction) {
-    commands = BeginCommand();
+    commands.push_back(BeginCommand());
+    const metadata::NodeId local = metadata_cache::LocalNodeId();
+    if (local != 0) commands.push_back(JoinCommand(local));
     session.in_transaction = true;
     backend_transactions::AddParticipant(node.node_id);
   }
-  if (session.in_transaction) {
-    const std::string savepoints = MirrorSavepoints(session);
-    if (!savepoints.empty()) commands += (commands.empty() ? "" : "; ") + savepoints;
-  }
-  if (!commands.empty()) {
-    try {
-      session.connection->Query(commands);
-    } catch (...) {
-      Close(session);
-      throw;
-    }
-  }
+  if (session.in_transaction)
+    for (std::string& savepoint : MirrorSavepoints(session)) commands.push_back(std::move(savepoint));
+  if (!commands.empty()) session.connection->Defer(std::move(commands));
   if (session.in_transaction && access != Access::kRead) session.wrote = true;
   return *session.connection;
 }
@@ -335,6 +347,7 @@ std::string Prepare(const CachedNode& node, NodeConnection& connection, const st
 
 std::vector<RemoteTransaction> OpenTransactions() {
   std::vector<RemoteTransaction> open;
+  for (auto& [node_id, session] : sessions) ForgetUnsent(session);
   for (auto& [node_id, session] : sessions)
     if (session.in_transaction && session.connection) open.push_back({node_id, session.address, session.connection.get(), session.wrote});
   return open;
@@ -352,6 +365,7 @@ void ThrowIfTransactionLost() { ThrowIfLost(); }
 
 void RollbackOpenTransactions() noexcept {
   for (auto& [node_id, session] : sessions) {
+    ForgetUnsent(session);
     const bool open = session.in_transaction;
     EndTransaction(node_id);
     if (!session.connection) continue;

@@ -158,7 +158,21 @@ void NodeConnection::Flush(Clock::time_point deadline) {
   }
 }
 
+void NodeConnection::Defer(std::vector<std::string> statements) {
+  for (std::string& statement : statements) deferred_.push_back(std::move(statement));
+}
+
+void NodeConnection::RunDeferred() {
+  if (deferred_.empty()) return;
+  std::string sql;
+  for (const std::string& statement : deferred_) sql += (sql.empty() ? "" : "; ") + statement;
+  deferred_.clear();
+  SendCommand(sql);
+  Await();
+}
+
 void NodeConnection::SendQuery(const std::string& sql, const std::vector<const char*>& values, const Oid* types) {
+  RunDeferred();
   if (!PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), types, values.data(), nullptr, nullptr,
                          0))
     throw Failure("could not send a query to");
@@ -167,6 +181,7 @@ void NodeConnection::SendQuery(const std::string& sql, const std::vector<const c
 
 void NodeConnection::SendQueryRowByRow(const std::string& sql, const std::vector<const char*>& values,
                                        const Oid* types) {
+  RunDeferred();
   if (!PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), types, values.data(), nullptr, nullptr,
                          0))
     throw Failure("could not send a query to");
@@ -176,23 +191,81 @@ void NodeConnection::SendQueryRowByRow(const std::string& sql, const std::vector
 }
 
 void NodeConnection::SendPrepare(const std::string& name, const std::string& sql, int param_count, const Oid* types) {
+  RunDeferred();
   if (!PQsendPrepare(conn_, name.c_str(), sql.c_str(), param_count, types)) throw Failure("could not send a query to");
   Flush(kNoDeadline);
 }
 
 void NodeConnection::SendPrepared(const std::string& name, const std::vector<const char*>& values) {
-  if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0))
+  if (deferred_.empty()) {
+    if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0))
+      throw Failure("could not send a query to");
+    Flush(kNoDeadline);
+    return;
+  }
+  // One round trip for BEGIN (and savepoints) and the statement.
+  std::vector<std::string> prefix;
+  prefix.swap(deferred_);
+  if (!PQenterPipelineMode(conn_)) throw Failure("could not send a query to");
+  in_pipeline_ = true;
+  prefix_error_.reset();
+  for (const std::string& statement : prefix) {
+    if (!PQsendQueryParams(conn_, statement.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0))
+      throw Failure("could not send a query to");
+  }
+  pipeline_prefix_ = static_cast<int>(prefix.size());
+  if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0) ||
+      !PQpipelineSync(conn_))
     throw Failure("could not send a query to");
   Flush(kNoDeadline);
 }
 
 NodeConnection::Result NodeConnection::NextResult(Clock::time_point deadline) {
-  while (PQisBusy(conn_)) {
-    if (!Wait(WL_SOCKET_READABLE, deadline)) ThrowTimeout(address_);
-    if (!PQconsumeInput(conn_)) throw Failure("lost the connection to");
+  const auto next = [&] {
+    while (PQisBusy(conn_)) {
+      if (!Wait(WL_SOCKET_READABLE, deadline)) ThrowTimeout(address_);
+      if (!PQconsumeInput(conn_)) throw Failure("lost the connection to");
+    }
+    Result result(PQgetResult(conn_));
+    if (result == nullptr && PQstatus(conn_) == CONNECTION_BAD) throw Failure("lost the connection to");
+    return result;
+  };
+  if (!in_pipeline_) return next();
+  // The deferred statements' results come first, each ended by a null.
+  while (pipeline_prefix_ > 0) {
+    Result result = next();
+    if (result == nullptr) {
+      pipeline_prefix_--;
+      continue;
+    }
+    if (!prefix_error_) {
+      try {
+        ThrowIfError(result.get());
+      } catch (const Error& error) {
+        prefix_error_ = error;
+      }
+    }
   }
-  Result result(PQgetResult(conn_));
-  if (result == nullptr && PQstatus(conn_) == CONNECTION_BAD) throw Failure("lost the connection to");
+  Result result = next();
+  if (result != nullptr && PQresultStatus(result.get()) != PGRES_PIPELINE_SYNC) {
+    // The statement's own result (aborted when a deferred one failed).
+    if (!prefix_error_) return result;
+    return NextResult(deadline);
+  }
+  if (result == nullptr) {
+    // End of the statement's results: the sync comes next.
+    result = next();
+  }
+  if (result != nullptr && PQresultStatus(result.get()) == PGRES_PIPELINE_SYNC) {
+    in_pipeline_ = false;
+    if (!PQexitPipelineMode(conn_)) throw Failure("lost the connection to");
+    if (prefix_error_) {
+      Error error = *prefix_error_;
+      prefix_error_.reset();
+      throw error;
+    }
+    return nullptr;
+  }
   return result;
 }
 
@@ -293,6 +366,7 @@ std::vector<RemoteRow> NodeConnection::Query(const std::string& sql,
     SendCommand(sql);
     return Await();
   }
+  RunDeferred();
   std::vector<const char*> values;
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
   const auto deadline = Clock::now() + std::chrono::milliseconds(node_timeout_ms);
@@ -304,6 +378,7 @@ std::vector<RemoteRow> NodeConnection::Query(const std::string& sql,
 }
 
 void NodeConnection::SendCommand(const std::string& sql) {
+  RunDeferred();
   if (!PQsendQuery(conn_, sql.c_str())) throw Failure("could not send a query to");
   Flush(Clock::now() + std::chrono::milliseconds(node_timeout_ms));
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/common/error.hpp"
@@ -97,6 +98,14 @@ class NodeConnection {
   };
   using CopyData = std::unique_ptr<char, CopyDataDeleter>;
   CopyData GetCopyData(int& size);
+  // Statements (BEGIN, SAVEPOINT) to run before the next one, which saves a
+  // round trip: SendPrepared sends them in one libpq pipeline with its own
+  // statement, and NextResult reads their results first (throwing their
+  // error, if any); every other way of sending runs them first on their own.
+  void Defer(std::vector<std::string> statements);
+  bool HasDeferred() const noexcept { return !deferred_.empty(); }
+  // Forgets deferred statements that were never sent, returning them.
+  std::vector<std::string> DropDeferred() noexcept { return std::exchange(deferred_, {}); }
   // Asks the node to cancel what it is running (best effort, never throws).
   void Cancel() noexcept;
   PGTransactionStatusType TransactionStatus() const { return PQtransactionStatus(conn_); }
@@ -111,6 +120,8 @@ class NodeConnection {
   void Flush(Clock::time_point deadline);
   Result NextResult(Clock::time_point deadline);
   std::vector<RemoteRow> Await(Clock::time_point deadline);
+  // Runs the deferred statements now, as one simple query.
+  void RunDeferred();
 
   // Waits until the socket is ready for events (WL_SOCKET_*) or the deadline
   // passes (false). Interrupts throw.
@@ -122,6 +133,12 @@ class NodeConnection {
   pgsocket socket_ = PGINVALID_SOCKET;  // the socket wait_set_ watches
   int socket_position_ = -1;
   int socket_events_ = 0;
+  std::vector<std::string> deferred_;
+  // In pipeline mode: results of deferred statements still to read before
+  // the statement's own, and whether the pipeline's sync is still to read.
+  int pipeline_prefix_ = 0;
+  bool in_pipeline_ = false;
+  std::optional<Error> prefix_error_;
 };
 
 }  // namespace phantom::pg

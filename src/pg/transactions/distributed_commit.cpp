@@ -18,6 +18,8 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 }
@@ -40,9 +42,12 @@ struct Prepared {
 std::vector<Prepared> prepared;
 
 // Sends command to every transaction in [begin, end) and then waits for
-// each; the first failure is rethrown after every answer was read.
+// each; the first failure is rethrown after every answer was read. With
+// missing_is_done, "prepared transaction does not exist" (42704) counts as
+// done: recovery resolved it first.
 template <typename Item, typename Command>
-void OnAll(std::vector<Item>& items, size_t begin, size_t end, Command command, std::vector<bool>* done = nullptr) {
+void OnAll(std::vector<Item>& items, size_t begin, size_t end, Command command, std::vector<bool>* done = nullptr,
+           bool missing_is_done = false) {
   std::optional<Error> failure;
   std::vector<bool> sent(items.size(), false);
   for (size_t i = begin; i < end; i++) {
@@ -59,6 +64,10 @@ void OnAll(std::vector<Item>& items, size_t begin, size_t end, Command command, 
       items[i].connection->Await();
       if (done != nullptr) (*done)[i] = true;
     } catch (const Error& error) {
+      if (missing_is_done && error.Sqlstate() == "42704" && !items[i].connection->Broken()) {
+        if (done != nullptr) (*done)[i] = true;
+        continue;
+      }
       if (!failure) failure = error;
     }
   }
@@ -97,6 +106,7 @@ void InsertCommitRecord(uint64_t full_xid, const std::vector<metadata::NodeId>& 
   std::string array = "{";
   for (size_t i = 0; i < participants.size(); i++) array += (i ? "," : "") + std::to_string(participants[i]);
   array += "}";
+  const std::string xid_text = std::to_string(full_xid);
   // The record is the extension's, not the user's: written as the
   // bootstrap superuser, whoever commits. An abort restores the user.
   Oid user = InvalidOid;
@@ -106,10 +116,23 @@ void InsertCommitRecord(uint64_t full_xid, const std::vector<metadata::NodeId>& 
     SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, security_context | SECURITY_LOCAL_USERID_CHANGE);
   });
   spi::WithSpi([&] {
-    spi::Execute(
-        "INSERT INTO phantomdb.transaction_commits (transaction_id, participants) "
-        "VALUES ($1::pg_catalog.xid8, $2::pg_catalog.int4[])",
-        {spi::Text(std::to_string(full_xid)), spi::Text(array)});
+    PgCall([&] {
+      // Planned once per backend: every two-phase commit inserts one.
+      static SPIPlanPtr plan = nullptr;
+      if (plan == nullptr) {
+        Oid types[2] = {TEXTOID, TEXTOID};
+        SPIPlanPtr prepared = SPI_prepare(
+            "INSERT INTO phantomdb.transaction_commits (transaction_id, participants) "
+            "VALUES ($1::pg_catalog.xid8, $2::pg_catalog.int4[])",
+            2, types);
+        if (prepared == nullptr) elog(ERROR, "could not plan the commit record: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(prepared);
+        plan = prepared;
+      }
+      Datum values[2] = {CStringGetTextDatum(xid_text.c_str()), CStringGetTextDatum(array.c_str())};
+      if (SPI_execute_plan(plan, values, nullptr, false, 0) != SPI_OK_INSERT)
+        elog(ERROR, "could not insert the commit record");
+    });
   });
   PgCall([&] { SetUserIdAndSecContext(user, security_context); });
 }
@@ -232,7 +255,7 @@ void FinishCommit() noexcept {
                            : prepared.size();
     if (first >= end) continue;
     try {
-      OnAll(prepared, first, end, commit, &done);
+      OnAll(prepared, first, end, commit, &done, true);
     } catch (...) {
     }
     first = end;
@@ -258,7 +281,7 @@ void AbortPrepared() noexcept {
   std::vector<bool> done(prepared.size(), false);
   try {
     OnAll(prepared, 0, prepared.size(),
-          [](const Prepared& participant) { return "ROLLBACK PREPARED '" + participant.gid + "'"; }, &done);
+          [](const Prepared& participant) { return "ROLLBACK PREPARED '" + participant.gid + "'"; }, &done, true);
   } catch (...) {
   }
   for (size_t i = 0; i < prepared.size(); i++) {
