@@ -58,7 +58,7 @@ void CheckStatement(const std::string& sql, const char* which) {
     });
   } catch (const PgError& error) {
     throw Error(unpack_sql_state(error.Data()->sqlerrcode),
-                std::string("the ") + which + " statement of the saga step is not valid SQL: " +
+                std::string("the ") + which + " statement of a saga step is not valid SQL: " +
                     (error.Data()->message ? error.Data()->message : "error"));
   }
   // Only comments: the core took it for a statement.
