@@ -17,7 +17,7 @@ PG_CXXFLAGS = -std=c++20 -fPIC -Wextra -Wno-unused-parameter -Wno-missing-field-
 SHLIB_LINK_INTERNAL = $(libpq)
 SHLIB_LINK = -lstdc++
 
-REGRESS = extension boundary nodes health distributed_tables router fallback pushdown ddl copy transactions
+REGRESS = extension boundary nodes health distributed_tables router fallback pushdown ddl copy transactions sagas
 REGRESS_OPTS = --inputdir=.
 ISOLATION = add_node_concurrency distribute_concurrency
 ISOLATION_OPTS = --inputdir=test/isolation

@@ -282,6 +282,100 @@ CREATE VIEW phantom_dist_transactions AS SELECT * FROM phantomdb.dist_transactio
 COMMENT ON VIEW phantom_dist_transactions IS
   'distributed transactions in flight on this node, and prepared transactions it coordinated that are in doubt';
 
+-- Sagas (docs/sagas.md): sequences of statements, each run by the
+-- maintenance worker in its own transaction, compensated last-first when one
+-- fails for good.
+--
+-- Privileges: any user may create and run sagas. The tables are closed to
+-- everyone but the extension (not even phantom_admin: whoever can write them
+-- can make a step run as any role); the functions below are plain C
+-- functions (not SECURITY DEFINER, so they see who calls them) that check the
+-- caller owns the saga and write the tables as the bootstrap superuser. The
+-- steps themselves run as the owner, never as the worker's superuser.
+CREATE TABLE phantomdb.sagas (
+  saga_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL,
+  owner regrole NOT NULL,              -- the role that created it; steps run as this role
+  state text NOT NULL DEFAULT 'created'
+    CHECK (state IN ('created', 'running', 'compensating', 'completed', 'compensated', 'failed')),
+  error text,                          -- why it compensated or failed
+  next_attempt_at timestamptz,         -- NULL: the current action may run now
+  created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+-- What the worker looks for: sagas with work left.
+CREATE INDEX ON phantomdb.sagas (updated_at) WHERE state IN ('running', 'compensating');
+
+CREATE TABLE phantomdb.saga_steps (
+  saga_id bigint NOT NULL REFERENCES phantomdb.sagas ON DELETE CASCADE,
+  step_index integer NOT NULL CHECK (step_index >= 0),   -- 0-based, the order they run in
+  forward_sql text NOT NULL,
+  compensate_sql text NOT NULL,        -- blank: nothing to undo
+  node text,                           -- a node_name of phantomdb.nodes; NULL: this node
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed', 'compensated')),
+  attempts integer NOT NULL DEFAULT 0, -- of the current action: the forward statement, then the compensation
+  last_error text,
+  PRIMARY KEY (saga_id, step_index)
+);
+
+CREATE FUNCTION phantom_saga_create(name text) RETURNS bigint
+  LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'phantom_saga_create';
+COMMENT ON FUNCTION phantom_saga_create(text) IS
+  'creates an empty saga owned by the current user and returns its id; add steps, then start it';
+
+CREATE FUNCTION phantom_saga_add_step(saga bigint, forward_sql text, compensate_sql text, node text DEFAULT NULL)
+  RETURNS integer LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'phantom_saga_add_step';
+COMMENT ON FUNCTION phantom_saga_add_step(bigint, text, text, text) IS
+  'appends a step (forward statement, compensating statement or '''', node or NULL for this one); returns its 0-based index';
+
+CREATE FUNCTION phantom_saga_start(saga bigint) RETURNS void
+  LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'phantom_saga_start';
+COMMENT ON FUNCTION phantom_saga_start(bigint) IS
+  'hands a saga to the maintenance worker, which runs its steps in order';
+
+-- The views run as their owner (so they can read the tables) and show the
+-- caller's own sagas, or all of them to a superuser. security_barrier: a
+-- caller's function in WHERE must not see the other rows first.
+CREATE VIEW phantom_sagas WITH (security_barrier) AS
+  SELECT s.saga_id, s.name, s.owner, s.state,
+         c.steps, c.steps_done,
+         cur.step_index AS current_step, cur.node AS current_node, cur.attempts, cur.last_error,
+         s.next_attempt_at, s.error, s.created_at, s.updated_at
+    FROM phantomdb.sagas s
+   CROSS JOIN LATERAL (
+         SELECT pg_catalog.count(*)::integer AS steps,
+                pg_catalog.count(*) FILTER (WHERE t.status = 'done')::integer AS steps_done
+           FROM phantomdb.saga_steps t WHERE t.saga_id = s.saga_id) c
+    -- The step being worked on: the first pending one while running, the
+    -- last done one while compensating (as the core decides).
+    LEFT JOIN LATERAL (
+         SELECT t.step_index, t.node, t.attempts, t.last_error
+           FROM phantomdb.saga_steps t
+          WHERE t.saga_id = s.saga_id
+            AND ((s.state = 'running' AND t.status = 'pending') OR (s.state = 'compensating' AND t.status = 'done'))
+          ORDER BY CASE WHEN s.state = 'running' THEN t.step_index ELSE -t.step_index END
+          LIMIT 1) cur ON true
+   WHERE s.owner = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
+      OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
+   ORDER BY s.saga_id;
+COMMENT ON VIEW phantom_sagas IS
+  'the caller''s sagas (all of them for a superuser): state, progress, the step being worked on, errors';
+
+CREATE VIEW phantom_saga_steps WITH (security_barrier) AS
+  SELECT t.saga_id, t.step_index, t.node, t.status, t.attempts, t.last_error, t.forward_sql, t.compensate_sql
+    FROM phantomdb.saga_steps t JOIN phantomdb.sagas s USING (saga_id)
+   WHERE s.owner = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
+      OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
+   ORDER BY t.saga_id, t.step_index;
+COMMENT ON VIEW phantom_saga_steps IS 'the steps of the caller''s sagas (all of them for a superuser)';
+
+GRANT EXECUTE ON FUNCTION phantom_saga_create(text), phantom_saga_add_step(bigint, text, text, text),
+  phantom_saga_start(bigint) TO PUBLIC;
+GRANT SELECT ON phantom_sagas, phantom_saga_steps TO PUBLIC;
+
 REVOKE ALL ON SCHEMA phantomdb FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA phantomdb FROM PUBLIC;
 REVOKE ALL ON FUNCTION phantom_add_node(text, integer, text, text, text), phantom_remove_node(text),
@@ -305,3 +399,6 @@ GRANT EXECUTE ON FUNCTION phantom_create_distributed_table(regclass, text, integ
 GRANT USAGE ON SCHEMA phantomdb TO phantom_admin;
 GRANT EXECUTE ON FUNCTION phantomdb.distribution_hash(anyelement), phantomdb.shell_guard() TO phantom_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA phantomdb TO phantom_admin;
+-- ...except the saga tables (see "Sagas" above): writing them means choosing
+-- the role a step runs as, which only the extension may do.
+REVOKE ALL ON phantomdb.sagas, phantomdb.saga_steps FROM phantom_admin;

@@ -20,6 +20,9 @@ char* advertise_host = nullptr;
 char* node_name = nullptr;
 int prepared_recovery_interval_ms = 1000;
 int deadlock_detection_interval_ms = 1000;
+int saga_max_attempts = 5;
+int saga_retry_base_ms = 500;
+int saga_retry_max_ms = 30000;
 
 namespace {
 
@@ -90,6 +93,18 @@ void DefineSettings() {
                           "A cycle must be seen in two successive looks before a transaction is cancelled.",
                           &deadlock_detection_interval_ms, 1000, 0, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
                           nullptr, nullptr);
+  // Defaults are the core's SagaPolicy defaults.
+  DefineCustomIntVariable("phantomdb.saga_max_attempts",
+                          "How many times a saga step (or compensation) is tried when it keeps failing transiently.",
+                          "A transient failure of the last attempt counts as permanent.", &saga_max_attempts, 5, 1,
+                          1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("phantomdb.saga_retry_base_ms", "The backoff before the first retry of a saga step.",
+                          "Each further retry waits twice as long, up to phantomdb.saga_retry_max_ms, scaled by a "
+                          "random factor between 0.5 and 1.",
+                          &saga_retry_base_ms, 500, 1, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("phantomdb.saga_retry_max_ms", "The longest backoff between retries of a saga step.", nullptr,
+                          &saga_retry_max_ms, 30000, 1, 24 * 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                          nullptr);
   fault_injection::DefineSetting();
   MarkGUCPrefixReserved("phantomdb");
 }

@@ -22,6 +22,12 @@ extern int prepared_recovery_interval_ms;
 // How often it looks for distributed deadlocks (0: never).
 extern int deadlock_detection_interval_ms;
 
+// Saga retries (docs/sagas.md): attempts per action, and the backoff
+// before the first retry, doubling up to the cap.
+extern int saga_max_attempts;
+extern int saga_retry_base_ms;
+extern int saga_retry_max_ms;
+
 void DefineSettings();
 
 }  // namespace phantom::pg

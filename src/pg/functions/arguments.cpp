@@ -24,6 +24,11 @@ int32_t RequiredInt32(FunctionCallInfo fcinfo, int arg, const char* name) {
   return PG_GETARG_INT32(arg);
 }
 
+int64_t RequiredInt64(FunctionCallInfo fcinfo, int arg, const char* name) {
+  RequireNotNull(fcinfo, arg, name);
+  return PG_GETARG_INT64(arg);
+}
+
 std::optional<std::string> OptionalText(FunctionCallInfo fcinfo, int arg) {
   if (PG_ARGISNULL(arg)) return std::nullopt;
   const char* value = PgCall([&] { return text_to_cstring(PG_GETARG_TEXT_PP(arg)); });

@@ -13,6 +13,7 @@ namespace phantom::pg {
 // Throws 22004 `<name> must not be null` for a NULL argument.
 std::string RequiredText(FunctionCallInfo fcinfo, int arg, const char* name);
 int32_t RequiredInt32(FunctionCallInfo fcinfo, int arg, const char* name);
+int64_t RequiredInt64(FunctionCallInfo fcinfo, int arg, const char* name);
 std::optional<std::string> OptionalText(FunctionCallInfo fcinfo, int arg);
 
 }  // namespace phantom::pg

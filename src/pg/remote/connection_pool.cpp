@@ -329,6 +329,14 @@ void DiscardConnection(NodeConnection* connection) noexcept {
         if (session.connection.get() == connection) Close(session);
 }
 
+void DiscardAll() noexcept {
+  streaming.clear();
+  for (auto& [node_id, session] : sessions) Close(session);
+  for (auto* pool : {&extra_sessions, &stream_sessions})
+    for (auto& [node_id, extras] : *pool)
+      for (Session& session : extras) Close(session);
+}
+
 std::string Prepare(const CachedNode& node, NodeConnection& connection, const std::string& sql, int param_count,
                     const Oid* param_types) {
   Session& session = sessions[node.node_id];

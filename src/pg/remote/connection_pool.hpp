@@ -53,6 +53,12 @@ std::vector<NodeConnection*> AcquireForParallelRead(const CachedNode& node, size
 // Closes one connection (the node's own or an extra one), as Discard.
 void DiscardConnection(NodeConnection* connection) noexcept;
 
+// Closes every connection of this backend. Only between transactions (none
+// may hold a remote transaction): the saga runner uses it so that a step
+// never inherits connections opened as another user (connections are
+// opened as the user of the moment and kept).
+void DiscardAll() noexcept;
+
 // Whether a read may use connections other than the node's own (extra ones
 // for parallel reads, streams): outside a transaction block and with no
 // remote transaction open.

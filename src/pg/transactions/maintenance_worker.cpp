@@ -39,12 +39,18 @@ constexpr int kMaxDatabases = 256;
 constexpr int kScanIntervalMs = 5000;
 constexpr int kNoExtensionRetryMs = 60000;
 constexpr int kStoppedForMs = 10000;
+// RequestWorker runs before CREATE EXTENSION commits, and a worker may have
+// looked for the extension just before: for this long after a request, a
+// worker that finds none is started again soon rather than in a minute.
+constexpr int kRequestGraceMs = 10000;
+constexpr int kRequestedRetryMs = 1000;
 
 struct Entry {
   Oid database;
   int pid;                   // the worker's, 0 when none runs
   bool starting;             // registered, not yet running
   TimestampTz not_before;    // no worker before then (no extension, or stopped)
+  TimestampTz requested_at;  // the last RequestWorker
 };
 
 struct Registry {
@@ -70,7 +76,7 @@ Entry* EntryFor(Oid database) {
     if (registry->entries[i].database == database) return &registry->entries[i];
   if (registry->count == kMaxDatabases) return nullptr;
   Entry* entry = &registry->entries[registry->count++];
-  *entry = Entry{database, 0, false, 0};
+  *entry = Entry{database, 0, false, 0, 0};
   return entry;
 }
 
@@ -228,7 +234,12 @@ void WorkerLoop() {
       ProcessConfigFile(PGC_SIGHUP);
     }
     if (!ExtensionInstalled()) {
-      SetNotBefore(my_database, GetCurrentTimestamp() + kNoExtensionRetryMs * 1000L);
+      const TimestampTz now = GetCurrentTimestamp();
+      SpinLockAcquire(&registry->mutex);
+      const Entry* entry = EntryFor(my_database);
+      const bool requested = entry != nullptr && now - entry->requested_at < kRequestGraceMs * 1000L;
+      SpinLockRelease(&registry->mutex);
+      SetNotBefore(my_database, now + (requested ? kRequestedRetryMs : kNoExtensionRetryMs) * 1000L);
       return;
     }
     TimestampTz next = GetCurrentTimestamp() + kScanIntervalMs * 1000L;
@@ -253,7 +264,10 @@ void RequestWorker(Oid database) noexcept {
   if (registry == nullptr) return;
   SpinLockAcquire(&registry->mutex);
   Entry* entry = EntryFor(database);
-  if (entry != nullptr) entry->not_before = 0;
+  if (entry != nullptr) {
+    entry->not_before = 0;
+    entry->requested_at = GetCurrentTimestamp();
+  }
   SpinLockRelease(&registry->mutex);
   WakeLauncher();
 }

@@ -7,6 +7,7 @@
 #include "pg/settings.hpp"
 #include "pg/transactions/maintenance_worker.hpp"
 #include "pg/transactions/prepared_recovery.hpp"
+#include "pg/transactions/saga_runner.hpp"
 
 namespace phantom::pg {
 
@@ -26,6 +27,7 @@ int RecoverPrepared() {
 
 void RegisterTransactionDuties() {
   maintenance_worker::AddDuty({"recover prepared transactions", RecoverPrepared});
+  maintenance_worker::AddDuty({"run sagas", saga_runner::RunOne});
 }
 
 }  // namespace phantom::pg
