@@ -1,6 +1,6 @@
-// Library load: settings, and the check that CREATE EXTENSION runs only where
-// the library was preloaded (later issues add shared memory and background
-// workers, which exist only when loaded by the postmaster).
+// Library load: settings, hooks and callbacks; when the postmaster preloads
+// the library, also shared memory and the maintenance launcher (which exist
+// only then), and the check that CREATE EXTENSION runs only where it did.
 #include "pg/init.hpp"
 
 #include "pg/commands/ddl_propagation.hpp"
