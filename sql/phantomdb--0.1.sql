@@ -375,6 +375,30 @@ COMMENT ON VIEW phantom_saga_steps IS 'the steps of the caller''s sagas (all of 
 GRANT EXECUTE ON FUNCTION phantom_saga_create(text), phantom_saga_add_step(bigint, text, text, text),
   phantom_saga_start(bigint) TO PUBLIC;
 GRANT SELECT ON phantom_sagas, phantom_saga_steps TO PUBLIC;
+-- Distributed deadlock detection (src/pg/transactions/deadlock_detector.hpp).
+-- This node's lock waits between backends, each side named by the
+-- distributed transaction it works for (node, number), or, for a plain local
+-- transaction, by pid and local transaction number (node and number NULL).
+-- The administering node's maintenance worker reads it on every node.
+CREATE FUNCTION phantomdb.lock_waits(
+    OUT waiting_pid integer, OUT waiting_node integer, OUT waiting_number bigint,
+    OUT waiting_local_xact bigint, OUT waiting_start_us bigint,
+    OUT blocking_pid integer, OUT blocking_node integer, OUT blocking_number bigint,
+    OUT blocking_local_xact bigint, OUT blocking_start_us bigint)
+  RETURNS SETOF record LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'phantom_lock_waits';
+COMMENT ON FUNCTION phantomdb.lock_waits() IS
+  'internal: this node''s lock waits mapped to distributed transactions (start_us: Unix microseconds)';
+
+-- For isolation specs, swapped in for pg_catalog.pg_isolation_test_session_is_blocked:
+-- a coordinator whose remote statement waits for a lock on another node
+-- otherwise looks busy to isolationtester.
+CREATE FUNCTION phantomdb.isolation_test_session_is_blocked(pid integer, interesting_pids integer[])
+  RETURNS boolean LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'phantom_isolation_test_session_is_blocked';
+COMMENT ON FUNCTION phantomdb.isolation_test_session_is_blocked(integer, integer[]) IS
+  'test support: pg_isolation_test_session_is_blocked that also sees lock waits of distributed transactions on other nodes';
+
+REVOKE ALL ON FUNCTION phantomdb.lock_waits(), phantomdb.isolation_test_session_is_blocked(integer, integer[])
+  FROM PUBLIC;
 
 REVOKE ALL ON SCHEMA phantomdb FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA phantomdb FROM PUBLIC;

@@ -16,6 +16,7 @@
 #include "pg/remote/connection_pool.hpp"
 #include "pg/settings.hpp"
 #include "pg/transactions/backend_transactions.hpp"
+#include "pg/transactions/deadlock_detector.hpp"
 #include "pg/transactions/distributed_commit.hpp"
 #include "pg/transactions/maintenance_worker.hpp"
 #include "pg/transactions/transaction_duties.hpp"
@@ -55,6 +56,8 @@ void _PG_init(void) {
   if (loaded_at_startup) {
     phantom::pg::backend_transactions::Register();
     phantom::pg::RegisterTransactionDuties();
+    // Victims are marked in shared memory, which exists only when preloaded.
+    phantom::pg::deadlock_detector::InstallVictimErrorHook();
     phantom::pg::maintenance_worker::Register();
     phantom::pg::shared_memory::InstallHooks();
   }

@@ -122,7 +122,7 @@ void ProcessUtility(PlannedStmt* pstmt, const char* query_string, bool read_only
   }
   if (IsA(stmt, CreateExtensionStmt) && strcmp(castNode(CreateExtensionStmt, stmt)->extname, "phantomdb") == 0) {
     StandardUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, completion);
-    maintenance_worker::RequestWorker(MyDatabaseId);
+    GuardHook([] { maintenance_worker::RequestWorkerAtCommit(MyDatabaseId); });
     return;
   }
   if (IsA(stmt, ExplainStmt) && ExplainsExecute(castNode(ExplainStmt, stmt))) {

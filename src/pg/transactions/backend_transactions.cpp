@@ -211,6 +211,17 @@ bool IsDeadlockVictim() noexcept {
   return slot != nullptr && slot->state != State::kNone && slot->deadlock_victim;
 }
 
+std::optional<DistributedId> DeadlockVictimId() noexcept {
+  Slot* slot = Mine();
+  if (slot == nullptr) return std::nullopt;
+  SpinLockAcquire(&slot->mutex);
+  const bool victim = slot->state != State::kNone && slot->deadlock_victim;
+  const DistributedId id = slot->id;
+  SpinLockRelease(&slot->mutex);
+  if (!victim) return std::nullopt;
+  return id;
+}
+
 void Register() {
   shared_memory::Add({"phantomdb backend transactions", Size, Initialize, reinterpret_cast<void**>(&shared)});
 }

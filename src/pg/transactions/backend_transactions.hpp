@@ -63,6 +63,9 @@ std::optional<Snapshot> OfPid(int pid);
 bool CancelAsDeadlockVictim(const DistributedId& id);
 // Whether this backend's transaction was cancelled as a deadlock victim.
 bool IsDeadlockVictim() noexcept;
+// This backend's distributed transaction id when it was cancelled as a
+// deadlock victim (for the victim's error message; never throws).
+std::optional<DistributedId> DeadlockVictimId() noexcept;
 
 // Reserves the shared memory; from _PG_init.
 void Register();

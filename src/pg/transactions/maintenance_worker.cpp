@@ -272,6 +272,27 @@ void RequestWorker(Oid database) noexcept {
   WakeLauncher();
 }
 
+namespace {
+
+Oid requested_at_commit = InvalidOid;
+
+void RequestAtCommit(XactEvent event, void*) {
+  if (event == XACT_EVENT_COMMIT && OidIsValid(requested_at_commit)) RequestWorker(requested_at_commit);
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+    requested_at_commit = InvalidOid;
+}
+
+}  // namespace
+
+void RequestWorkerAtCommit(Oid database) {
+  static bool registered = false;
+  if (!registered) {
+    PgCall([] { RegisterXactCallback(RequestAtCommit, nullptr); });
+    registered = true;
+  }
+  requested_at_commit = database;
+}
+
 void StopWorker(Oid database) noexcept {
   if (registry == nullptr || !OidIsValid(database)) return;
   for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {

@@ -30,6 +30,10 @@ void AddDuty(const Duty& duty);
 
 // Wakes the launcher to start the worker of database now (CREATE EXTENSION).
 void RequestWorker(Oid database) noexcept;
+// RequestWorker once the current transaction commits (nothing if it aborts):
+// a worker started before CREATE EXTENSION commits finds no extension and
+// stays away for a minute.
+void RequestWorkerAtCommit(Oid database);
 // Stops database's worker and keeps it stopped for a while, so that a
 // statement needing the database to itself can run. Waits up to 5 s.
 void StopWorker(Oid database) noexcept;

@@ -5,6 +5,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/settings.hpp"
+#include "pg/transactions/deadlock_detector.hpp"
 #include "pg/transactions/maintenance_worker.hpp"
 #include "pg/transactions/prepared_recovery.hpp"
 #include "pg/transactions/saga_runner.hpp"
@@ -28,6 +29,7 @@ int RecoverPrepared() {
 void RegisterTransactionDuties() {
   maintenance_worker::AddDuty({"recover prepared transactions", RecoverPrepared});
   maintenance_worker::AddDuty({"run sagas", saga_runner::RunOne});
+  maintenance_worker::AddDuty({"detect distributed deadlocks", deadlock_detector::RunPass});
 }
 
 }  // namespace phantom::pg
