@@ -19,7 +19,7 @@ SHLIB_LINK = -lstdc++
 
 REGRESS = extension boundary nodes health distributed_tables router fallback pushdown ddl copy transactions sagas
 REGRESS_OPTS = --inputdir=.
-ISOLATION = add_node_concurrency distribute_concurrency distributed_deadlock multi_shard_writes
+ISOLATION = add_node_concurrency distribute_concurrency distributed_deadlock multi_shard_writes recovery_race
 ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl

@@ -115,18 +115,29 @@ UPDATE accounts SET balance = 1 WHERE id = :k2;
 UPDATE accounts SET balance = 1 WHERE id = :k3;
 COMMIT;
 SELECT balances(), in_doubt();
--- After the local commit nothing can fail any more: a warning, and the
--- transaction commits everywhere.
+-- After the local commit nothing can fail any more: an injected error there
+-- stands for a COMMIT PREPARED round that failed (a WARNING per node). The
+-- transaction has committed; its halves on the nodes wait, prepared and
+-- invisible, until recovery commits them. The maintenance worker is kept
+-- away so that the recovery below is the one that does it.
+ALTER SYSTEM SET phantomdb.max_prepared_recovery_interval_ms = '1h';
+SELECT pg_reload_conf(), pg_sleep(1.5);
 SET phantomdb.fault_injection = 'after_commit_record:error';
+SET client_min_messages = error;  -- the warnings name transaction ids
 BEGIN;
 UPDATE accounts SET balance = 1 WHERE id = :k2;
 UPDATE accounts SET balance = 1 WHERE id = :k3;
 COMMIT;
+RESET client_min_messages;
 RESET phantomdb.fault_injection;
+SELECT state, participants, gid ~ '^phantom_1_[0-9]+_[23]$' AS gid_names_coordinator_and_participant
+  FROM phantom_dist_transactions ORDER BY gid;
 SELECT balances(), in_doubt();
 SELECT phantom_recover_prepared_transactions();
-SELECT count(*) AS commit_records_left FROM phantomdb.transaction_commits
-  WHERE committed_at < now() - interval '1 minute';
+SELECT balances(), in_doubt();
+SELECT count(*) AS commit_records_left FROM phantomdb.transaction_commits;
+ALTER SYSTEM RESET phantomdb.max_prepared_recovery_interval_ms;
+SELECT pg_reload_conf();
 
 -- PREPARE TRANSACTION of a transaction with remote work is PhantomDB's job.
 BEGIN;

@@ -236,11 +236,14 @@ void PreCommit() {
 void FinishCommit() noexcept {
   if (prepared.empty()) return;
   backend_transactions::SetState(backend_transactions::State::kCommitting);
+  // An injected error after the local commit stands for a COMMIT PREPARED
+  // round that failed: the rest is left to recovery.
+  bool failed = false;
   try {
-    fault_injection::At(fault_injection::kAfterCommitRecord, false);
+    failed = fault_injection::At(fault_injection::kAfterCommitRecord, false);
   } catch (...) {
   }
-  size_t first = 0;
+  size_t first = failed ? prepared.size() : 0;
   const auto commit = [](const Prepared& participant) { return "COMMIT PREPARED '" + participant.gid + "'"; };
   const auto warn = [](const Prepared& participant, const std::string& why) {
     const std::string message = "could not commit prepared transaction " + participant.gid + " on node " +
@@ -261,7 +264,10 @@ void FinishCommit() noexcept {
     first = end;
     if (pass == 0 && end < prepared.size()) {
       try {
-        fault_injection::At(fault_injection::kAfterSomeCommits, false);
+        if (fault_injection::At(fault_injection::kAfterSomeCommits, false)) {
+          failed = true;
+          first = prepared.size();
+        }
       } catch (...) {
       }
     }
@@ -269,7 +275,9 @@ void FinishCommit() noexcept {
   for (size_t i = 0; i < prepared.size(); i++) {
     if (done[i]) continue;
     const bool broken = prepared[i].connection->Broken();
-    warn(prepared[i], broken ? "the connection was lost" : "the node reported an error");
+    warn(prepared[i], broken                                        ? "the connection was lost"
+                      : prepared[i].connection->TransactionStatus() == PQTRANS_IDLE && failed ? "injected fault"
+                                                                                              : "the node reported an error");
     if (broken || prepared[i].connection->TransactionStatus() != PQTRANS_IDLE)
       connection_pool::Discard(prepared[i].node_id);
   }

@@ -62,16 +62,17 @@ void Pause(const char* point) {
 
 bool Armed(const char* point) noexcept { return ActionFor(point) != nullptr; }
 
-void At(const char* point, bool may_throw) {
+bool At(const char* point, bool may_throw) {
   const char* action = ActionFor(point);
-  if (action == nullptr) return;
+  if (action == nullptr) return false;
   if (strcmp(action, "pause") == 0) {
     PgCall([&] { Pause(point); });
-    return;
+    return false;
   }
   const std::string message = std::string("injected fault at ") + point;
   if (may_throw) throw Error("XX000", message);
   Report(WARNING, message.c_str());
+  return true;
 }
 
 void DefineSetting() {

@@ -4,8 +4,9 @@
 //
 // phantomdb.fault_injection = '<point>:<action>' (superuser only), where
 // action is
-//   error  raise an ERROR (after the local commit, where nothing may fail,
-//          a WARNING), as if the step had failed;
+//   error  raise an ERROR, as if the next step had failed; after the local
+//          commit, where nothing may fail, a WARNING, and the COMMIT
+//          PREPARED round is skipped (left to recovery);
 //   pause  log "phantomdb: paused at fault point <point>" and wait until a
 //          file named phantomdb_fault_release appears in the data directory
 //          (or the postmaster dies, which ends the backend), then go on.
@@ -26,8 +27,9 @@ inline constexpr const char* kAfterSomeCommits = "after_some_commits";
 // node at a time).
 bool Armed(const char* point) noexcept;
 
-// Acts at point if armed. may_throw: false after the local commit.
-void At(const char* point, bool may_throw);
+// Acts at point if armed. may_throw: false after the local commit; then an
+// injected error is reported as a WARNING and At returns true.
+bool At(const char* point, bool may_throw);
 
 // Defines the setting; from DefineSettings.
 void DefineSetting();
