@@ -74,10 +74,12 @@ echo "== recovery after a coordinator crash with 8 transactions in doubt"
 node1="$WORK/cluster/node1/data"
 pids=()
 for i in $(seq 1 8); do
+	aid1=$(psql_at "$PHANTOM_PORT" -Atc "SELECT aid FROM bench_keys WHERE node = 'node2' AND n = $i")
+	aid2=$(psql_at "$PHANTOM_PORT" -Atc "SELECT aid FROM bench_keys WHERE node = 'node3' AND n = $i")
 	as_server "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$PHANTOM_PORT" -U postgres -d postgres \
 		-c "SET phantomdb.fault_injection = 'after_commit_record:pause'" -c 'BEGIN' \
-		-c "UPDATE pgbench_accounts SET abalance = abalance - 1 WHERE aid = (SELECT aid FROM bench_keys WHERE node = 'node2' AND n = $i)" \
-		-c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = (SELECT aid FROM bench_keys WHERE node = 'node3' AND n = $i)" \
+		-c "UPDATE pgbench_accounts SET abalance = abalance - 1 WHERE aid = $aid1" \
+		-c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = $aid2" \
 		-c 'COMMIT' >/dev/null 2>&1 &
 	pids+=($!)
 done
