@@ -1,15 +1,18 @@
-# A PhantomDB node for the TAP tests: a PostgreSQL::Test::Cluster server on
-# 127.0.0.1, registered under its own name, with the extension preloaded
-# (unless no_preload) and, when given, a phantomdb.node_timeout_ms.
+# PhantomDB nodes for the TAP tests: new_node makes a
+# PostgreSQL::Test::Cluster server on 127.0.0.1, registered under its own
+# name, with the extension preloaded (unless no_preload) and, when given, a
+# phantomdb.node_timeout_ms. The other helpers build a cluster of them and
+# drive transactions stopped at a fault point (phantomdb.fault_injection).
 package PhantomNode;
 
 use strict;
 use warnings;
 
 use Exporter 'import';
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(new_node);
+our @EXPORT = qw(new_node new_cluster key_on start_paused release_paused);
 
 sub new_node
 {
@@ -28,6 +31,63 @@ sub new_node
 	  unless $opts{no_preload};
 	$node->start;
 	return $node;
+}
+
+# count nodes named node1.., the extension created on each, all added to
+# node1's cluster; returns them, node1 first.
+sub new_cluster
+{
+	my ($count, %opts) = @_;
+	my @nodes = map { new_node("node$_", %opts) } 1 .. $count;
+	$_->safe_psql('postgres', 'CREATE EXTENSION phantomdb') for @nodes;
+	$nodes[0]->safe_psql('postgres', "SELECT phantom_add_node('127.0.0.1', ${\$_->port}, '${\$_->name}')")
+	  for @nodes[ 1 .. $#nodes ];
+	return @nodes;
+}
+
+# The smallest key in 1..max of the distributed table whose shard is on the
+# node named node_name, asked of the coordinator.
+sub key_on
+{
+	my ($coordinator, $table, $node_name, $max) = @_;
+	$max //= 100;
+	return $coordinator->safe_psql(
+		'postgres', qq{
+		SELECT min(g) FROM generate_series(1, $max) g
+		WHERE (SELECT node FROM phantom_shards
+		       WHERE shard_id = phantom_shard_for_value('$table', g)) = '$node_name'});
+}
+
+# Runs the statements (each its own -c, with ON_ERROR_STOP) in a psql on the
+# coordinator whose commit stops at fault point `point`, and returns once it
+# is stopped there: the IPC::Run harness and a reference to its stderr.
+sub start_paused
+{
+	my ($coordinator, $point, @statements) = @_;
+	unlink $coordinator->data_dir . '/phantomdb_fault_release';
+	my $offset = -s $coordinator->logfile;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[
+			'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $coordinator->connstr('postgres'),
+			'-c', "SET phantomdb.fault_injection = '$point:pause'",
+			map { ('-c', $_) } @statements
+		],
+		'>', \$out, '2>', \$err);
+	$coordinator->wait_for_log(qr/paused at fault point $point/, $offset);
+	return ($h, \$err);
+}
+
+# Lets a stopped commit go on and waits for its psql to end.
+sub release_paused
+{
+	my ($coordinator, $h) = @_;
+	my $release = $coordinator->data_dir . '/phantomdb_fault_release';
+	open(my $fh, '>', $release) or die "cannot create $release: $!";
+	close($fh);
+	$h->finish;
+	unlink $release;
+	return;
 }
 
 1;

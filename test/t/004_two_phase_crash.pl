@@ -9,7 +9,6 @@
 use strict;
 use warnings;
 
-use IPC::Run;
 use Time::HiRes qw(time usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -19,16 +18,7 @@ use FindBin;
 use lib "$FindBin::RealBin/../perl";
 use PhantomNode;
 
-sub node
-{
-	my $node = new_node($_[0], timeout_ms => 3000);
-	$node->safe_psql('postgres', 'CREATE EXTENSION phantomdb');
-	return $node;
-}
-
-my ($node1, $node2, $node3) = map { node("node$_") } 1 .. 3;
-$node1->safe_psql('postgres', "SELECT phantom_add_node('127.0.0.1', ${\$_->port}, '${\$_->name}')")
-  for ($node2, $node3);
+my ($node1, $node2, $node3) = new_cluster(3, timeout_ms => 3000);
 $node1->safe_psql(
 	'postgres', q{
 	CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);
@@ -38,17 +28,12 @@ $node1->safe_psql(
 
 # One key whose shard is on node2 and one on node3: the transaction's
 # participants, prepared in node id order (node2 first).
-sub key_on
-{
-	my ($name) = @_;
-	return $node1->safe_psql(
-		'postgres', qq{
-		SELECT min(g) FROM generate_series(1, 40) g
-		WHERE (SELECT node FROM phantom_shards
-		       WHERE shard_id = phantom_shard_for_value('accounts', g)) = '$name'});
-}
-my ($k2, $k3) = (key_on('node2'), key_on('node3'));
+my ($k2, $k3) = map { key_on($node1, 'accounts', $_, 40) } qw(node2 node3);
 ok($k2 && $k3, "keys on node2 ($k2) and node3 ($k3)");
+my @transfer = (
+	'BEGIN',
+	"UPDATE accounts SET balance = balance - 10 WHERE id = $k2",
+	"UPDATE accounts SET balance = balance + 10 WHERE id = $k3", 'COMMIT');
 
 sub start_again
 {
@@ -93,7 +78,6 @@ sub wait_resolved
 	return undef;
 }
 
-my $release = $node1->data_dir . '/phantomdb_fault_release';
 my @points = qw(before_prepare after_some_prepares after_prepares after_commit_record after_some_commits);
 my %committed_if_coordinator_dies = map { $_ => /commit/ ? 1 : 0 } @points;
 
@@ -103,32 +87,19 @@ for my $point (@points)
 	{
 		my $case = "$point, " . $victim->name . ' killed';
 		$node1->safe_psql('postgres', "UPDATE accounts SET balance = 100 WHERE id IN ($k2, $k3)");
-		unlink $release;
-		my $offset = -s $node1->logfile;
-		my ($out, $err) = ('', '');
-		my $h = IPC::Run::start(
-			[
-				'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node1->connstr('postgres'),
-				'-c', "SET phantomdb.fault_injection = '$point:pause'",
-				'-c', 'BEGIN',
-				'-c', "UPDATE accounts SET balance = balance - 10 WHERE id = $k2",
-				'-c', "UPDATE accounts SET balance = balance + 10 WHERE id = $k3",
-				'-c', 'COMMIT'
-			],
-			'>', \$out, '2>', \$err);
-		$node1->wait_for_log(qr/paused at fault point $point/, $offset);
-
+		my ($h, $err) = start_paused($node1, $point, @transfer);
 		$victim->kill9;
 		start_again($victim);
 		# The coordinator's backend died with it; a participant's death
-		# leaves the coordinator paused until released.
-		if ($victim != $node1)
+		# leaves the coordinator stopped until released.
+		if ($victim == $node1)
 		{
-			open(my $fh, '>', $release) or die "cannot create $release: $!";
-			close($fh);
+			$h->finish;
 		}
-		$h->finish;
-		unlink $release;
+		else
+		{
+			release_paused($node1, $h);
+		}
 
 		my $expect_commit;
 		if ($victim == $node1)
@@ -155,7 +126,7 @@ for my $point (@points)
 		# The dead node missed its COMMIT PREPARED (unless it had it already).
 		if ($expect_commit && !($point eq 'after_some_commits' && $victim == $node2))
 		{
-			like($err, qr/WARNING:  could not commit prepared transaction phantom_\d+_\d+_\d+ on node/,
+			like($$err, qr/WARNING:  could not commit prepared transaction phantom_\d+_\d+_\d+ on node/,
 				"$case: the commit warns about the dead node");
 		}
 	}

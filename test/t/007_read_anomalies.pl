@@ -21,19 +21,10 @@ use FindBin;
 use lib "$FindBin::RealBin/../perl";
 use PhantomNode;
 
-sub node
-{
-	my $node = new_node($_[0], timeout_ms => 3000);
-	$node->safe_psql('postgres', 'CREATE EXTENSION phantomdb');
-	return $node;
-}
-
-my ($node1, $node2, $node3) = map { node("node$_") } 1 .. 3;
+my ($node1, $node2, $node3) = new_cluster(3, timeout_ms => 3000);
 # Recovery runs only when this test calls it.
 $node1->append_conf('postgresql.conf', 'phantomdb.max_prepared_recovery_interval_ms = 3600000');
 $node1->reload;
-$node1->safe_psql('postgres', "SELECT phantom_add_node('127.0.0.1', ${\$_->port}, '${\$_->name}')")
-  for ($node2, $node3);
 $node1->safe_psql(
 	'postgres', q{
 	CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);
@@ -41,56 +32,23 @@ $node1->safe_psql(
 	INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 40) g;
 });
 
-sub key_on
-{
-	my ($name) = @_;
-	return $node1->safe_psql(
-		'postgres', qq{
-		SELECT min(g) FROM generate_series(1, 40) g
-		WHERE (SELECT node FROM phantom_shards
-		       WHERE shard_id = phantom_shard_for_value('accounts', g)) = '$name'});
-}
-my ($k2, $k3) = (key_on('node2'), key_on('node3'));
+my ($k2, $k3) = map { key_on($node1, 'accounts', $_, 40) } qw(node2 node3);
 my $pair = "SELECT (SELECT balance FROM accounts WHERE id = $k2) || ',' || (SELECT balance FROM accounts WHERE id = $k3)";
 my $sum = "SELECT sum(balance) FROM accounts WHERE id IN ($k2, $k3)";
-my $release = $node1->data_dir . '/phantomdb_fault_release';
-
-# Starts the transfer of 10 from k2 to k3, paused at $point; returns the
-# psql harness and the stderr it writes.
+# The transfer of 10 from k2 to k3, stopped at a fault point.
 sub paused_transfer
 {
-	my ($point) = @_;
-	unlink $release;
-	my $offset = -s $node1->logfile;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[
-			'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node1->connstr('postgres'),
-			'-c', "SET phantomdb.fault_injection = '$point:pause'",
-			'-c', 'BEGIN',
-			'-c', "UPDATE accounts SET balance = balance - 10 WHERE id = $k2",
-			'-c', "UPDATE accounts SET balance = balance + 10 WHERE id = $k3",
-			'-c', 'COMMIT'
-		],
-		'>', \$out, '2>', \$err);
-	$node1->wait_for_log(qr/paused at fault point $point/, $offset);
-	return ($h, \$err);
-}
-
-sub release
-{
-	my ($h) = @_;
-	open(my $fh, '>', $release) or die "cannot create $release: $!";
-	close($fh);
-	$h->finish;
-	unlink $release;
+	return start_paused(
+		$node1, $_[0], 'BEGIN',
+		"UPDATE accounts SET balance = balance - 10 WHERE id = $k2",
+		"UPDATE accounts SET balance = balance + 10 WHERE id = $k3", 'COMMIT');
 }
 
 # 1. Fractured read: node2 committed, node3 still prepared.
 my ($h) = paused_transfer('after_some_commits');
 is($node1->safe_psql('postgres', $pair), '90,100', 'mid-commit: the read sees node2 committed and node3 not yet');
 is($node1->safe_psql('postgres', $sum), '190', 'mid-commit: so a sum over both nodes is off');
-release($h);
+release_paused($node1, $h);
 is($node1->safe_psql('postgres', $pair), '90,110', 'after the commit: both');
 
 # 2. Prepared, not yet committed anywhere: readers see the old values, a
@@ -109,7 +67,7 @@ ok($writer->pumpable && $wout eq '', 'prepared: a writer of its row waits');
 # 4. Recovery leaves the live transaction alone.
 is($node1->safe_psql('postgres', 'SELECT phantom_recover_prepared_transactions()'),
 	'0', 'recovery does not touch a transaction whose coordinator is still deciding');
-release($h);
+release_paused($node1, $h);
 $writer->finish;
 is($wout, "81\n", 'the waiting writer runs after the commit, on the committed value');
 is($node1->safe_psql('postgres', $pair), '81,120', 'both committed');
@@ -121,7 +79,7 @@ is($node1->safe_psql('postgres', $pair), '81,120', 'both committed');
 is($node1->safe_psql('postgres', 'SELECT phantom_recover_prepared_transactions()'),
 	'2', 'recovery commits what the coordinator decided (two participants)');
 is($node1->safe_psql('postgres', $pair), '71,130', 'committed on both nodes');
-release($h);
+release_paused($node1, $h);
 unlike($$err, qr/WARNING/, 'the committing session does not warn');
 is($node1->safe_psql('postgres', 'SELECT count(*) FROM phantomdb.transaction_commits'),
 	'0', 'the same recovery pass removed the commit record');

@@ -75,6 +75,19 @@ int64_t UnixMicroseconds(TimestampTz timestamp) {
          (static_cast<int64_t>(POSTGRES_EPOCH_JDATE) - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
 }
 
+// This backend's slot starts working for id.
+void Start(Slot& slot, const DistributedId& id, bool coordinator) {
+  SpinLockAcquire(&slot.mutex);
+  slot.pid = MyProcPid;
+  slot.id = id;
+  slot.state = State::kRunning;
+  slot.coordinator = coordinator;
+  slot.deadlock_victim = false;
+  slot.full_xid = 0;
+  slot.participant_count = 0;
+  SpinLockRelease(&slot.mutex);
+}
+
 }  // namespace
 
 const char* StateName(State state) {
@@ -101,30 +114,13 @@ DistributedId Coordinate(metadata::NodeId local_node) {
   id.node = local_node;
   id.number = pg_atomic_fetch_add_u64(&shared->next_number, 1);
   id.start_us = UnixMicroseconds(GetCurrentTransactionStartTimestamp());
-  SpinLockAcquire(&slot->mutex);
-  slot->pid = MyProcPid;
-  slot->id = id;
-  slot->state = State::kRunning;
-  slot->coordinator = true;
-  slot->deadlock_victim = false;
-  slot->full_xid = 0;
-  slot->participant_count = 0;
-  SpinLockRelease(&slot->mutex);
+  Start(*slot, id, true);
   return id;
 }
 
 void Join(const DistributedId& id) {
   Slot* slot = Mine();
-  if (slot == nullptr) return;
-  SpinLockAcquire(&slot->mutex);
-  slot->pid = MyProcPid;
-  slot->id = id;
-  slot->state = State::kRunning;
-  slot->coordinator = false;
-  slot->deadlock_victim = false;
-  slot->full_xid = 0;
-  slot->participant_count = 0;
-  SpinLockRelease(&slot->mutex);
+  if (slot != nullptr) Start(*slot, id, false);
 }
 
 void SetState(State state) {
