@@ -38,6 +38,12 @@ EXPLAIN (COSTS OFF)
 SELECT same_rows('SELECT o.id, sum(l.qty) FROM orders o JOIN lines l ON l.order_id = o.id GROUP BY o.id ORDER BY 2 DESC, 1 LIMIT 5');
 SELECT same_rows('SELECT id, count(DISTINCT note), string_agg(note, '','' ORDER BY note) FROM orders GROUP BY id HAVING count(*) = 1');
 SELECT same_rows('SELECT DISTINCT count(*) FROM lines GROUP BY order_id');
+-- Settings and the search path are this session's: a node's session would
+-- read its own (an unknown setting there, another search_path).
+SET phantom.test_note = 'n7';
+SELECT same_rows('SELECT id, note FROM orders WHERE note = current_setting(''phantom.test_note'') OR note = current_schema()');
+SELECT same_rows('SELECT count(*), current_setting(''phantom.test_note'') FROM orders GROUP BY id HAVING count(*) > 5');
+RESET phantom.test_note;
 SELECT same_rows('SELECT id, generate_series(1, 2) FROM orders WHERE id < 10 GROUP BY id');
 
 -- Window functions partitioned by the distribution column run per shard too.

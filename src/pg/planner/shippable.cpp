@@ -27,6 +27,12 @@ bool SessionDependent(Oid function) {
     case F_PG_BACKEND_PID:
     case F_TXID_CURRENT:
     case F_PG_CURRENT_XACT_ID:
+    // Settings and the search path: a node's session has its own (its
+    // search_path is pg_catalog only).
+    case F_CURRENT_SETTING_TEXT:
+    case F_CURRENT_SETTING_TEXT_BOOL:
+    case F_CURRENT_SCHEMA:
+    case F_CURRENT_SCHEMAS:
       return true;
     default:
       return false;
