@@ -77,15 +77,20 @@ void OnAll(std::vector<Item>& items, size_t begin, size_t end, Command command, 
 // Commits the remote transactions that only read: nothing of theirs needs
 // to be atomic with the rest.
 void CommitReaders(const std::vector<RemoteTransaction>& open) {
-  for (const RemoteTransaction& remote : open) {
-    if (remote.wrote) continue;
-    connection_pool::EndTransaction(remote.node_id);
-    try {
-      remote.connection->Query("COMMIT");
-    } catch (...) {
-      connection_pool::Discard(remote.node_id);
-    }
+  std::vector<RemoteTransaction> readers;
+  for (const RemoteTransaction& remote : open)
+    if (!remote.wrote) readers.push_back(remote);
+  if (readers.empty()) return;
+  for (const RemoteTransaction& reader : readers) connection_pool::EndTransaction(reader.node_id);
+  std::vector<bool> done(readers.size(), false);
+  try {
+    OnAll(readers, 0, readers.size(), [](const RemoteTransaction&) { return std::string("COMMIT"); }, &done);
+  } catch (...) {
   }
+  // A reader whose COMMIT failed had nothing to keep; its connection may be
+  // in any state.
+  for (size_t i = 0; i < readers.size(); i++)
+    if (!done[i]) connection_pool::Discard(readers[i].node_id);
 }
 
 void CommitOnePhase(const RemoteTransaction& remote) {
