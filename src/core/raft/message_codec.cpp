@@ -288,4 +288,16 @@ ConfChange DecodeConfChange(std::string_view bytes) {
   return Decode(bytes, kConfChangeMagic, kConfChangeWhat, GetConfChange);
 }
 
+void PutEntryFields(ByteWriter& out, const Entry& entry) { PutEntry(out, entry); }
+
+Entry GetEntryFields(ByteReader& in) { return GetEntry(in); }
+
+void PutHardStateFields(ByteWriter& out, const HardState& state) { PutHardState(out, state); }
+
+HardState GetHardStateFields(ByteReader& in) { return GetHardState(in); }
+
+void PutConfStateFields(ByteWriter& out, const ConfState& conf) { PutConfState(out, conf); }
+
+ConfState GetConfStateFields(ByteReader& in) { return GetConfState(in); }
+
 }  // namespace phantom::raft

@@ -16,6 +16,11 @@
 
 #include "core/raft/types.hpp"
 
+namespace phantom {
+class ByteReader;
+class ByteWriter;
+}  // namespace phantom
+
 namespace phantom::raft {
 
 inline constexpr uint8_t kRaftCodecVersion = 1;
@@ -51,5 +56,16 @@ ConfState DecodeConfState(std::string_view bytes);
 // What a kConfChange entry's data holds.
 std::string EncodeConfChange(const ConfChange& change);
 ConfChange DecodeConfChange(std::string_view bytes);
+
+// The unframed payload layouts of an entry, a hard state and a conf state, for
+// formats that carry many values under one checksum of their own (the durable
+// log, log_file_format.hpp): one layout per value, wherever it is stored. Put*
+// and Get* throw as the encoders and decoders above do.
+void PutEntryFields(ByteWriter& out, const Entry& entry);
+Entry GetEntryFields(ByteReader& in);
+void PutHardStateFields(ByteWriter& out, const HardState& state);
+HardState GetHardStateFields(ByteReader& in);
+void PutConfStateFields(ByteWriter& out, const ConfState& conf);
+ConfState GetConfStateFields(ByteReader& in);
 
 }  // namespace phantom::raft
