@@ -8,10 +8,10 @@
 namespace phantom::pg::shared_memory {
 
 struct Segment {
-  const char* name;                     // unique ShmemInitStruct name
-  size_t (*size)();                     // called once the server's settings are known
-  void (*initialize)(void* memory);     // called once, in the postmaster, on zeroed memory
-  void** pointer;                       // where every process finds it
+  const char* name;                  // unique ShmemInitStruct name
+  size_t (*size)();                  // called once the server's settings are known
+  void (*initialize)(void* memory);  // called once, in the postmaster, on zeroed memory
+  void** pointer;                    // where every process finds it
 };
 
 // Registers a segment; from _PG_init, before InstallHooks.

@@ -23,15 +23,13 @@ TEST(GlobalTransactionIdTest, RoundTrips) {
 TEST(GlobalTransactionIdTest, RejectsForeignAndMalformedGids) {
   for (const char* text :
        {"", "phantom_", "phantom_1_2", "phantom_1_2_", "phantom__2_3", "phantom_1_2_3_4", "phantom_1_2_x",
-        "phantom_01_2_3", "phantom_-1_2_3", "phantom_+1_2_3", "phantom_4294967296_2_3", "phantom_1_18446744073709551616_3",
-        "citus_1_2_3", "Phantom_1_2_3", "my own transaction"})
+        "phantom_01_2_3", "phantom_-1_2_3", "phantom_+1_2_3", "phantom_4294967296_2_3",
+        "phantom_1_18446744073709551616_3", "citus_1_2_3", "Phantom_1_2_3", "my own transaction"})
     EXPECT_EQ(ParseGid(text), std::nullopt) << text;
   EXPECT_EQ(ParseGid("phantom_1_0_3"), (GlobalTransactionId{1, 0, 3}));
 }
 
-TEST(GlobalTransactionIdTest, PatternEscapesUnderscores) {
-  EXPECT_EQ(GidPattern(1), "phantom\\_1\\_%");
-}
+TEST(GlobalTransactionIdTest, PatternEscapesUnderscores) { EXPECT_EQ(GidPattern(1), "phantom\\_1\\_%"); }
 
 TEST(GlobalTransactionIdTest, CommitRecordDecidesThenRunningWaits) {
   EXPECT_EQ(Resolve(false, true), Resolution::kCommit);

@@ -18,9 +18,9 @@
 namespace phantom::transactions {
 
 struct GlobalTransactionId {
-  uint32_t coordinator = 0;     // node id of the node whose commit decides
-  uint64_t transaction = 0;     // the coordinator's full transaction id
-  uint32_t participant = 0;     // node id of the node holding the prepared work
+  uint32_t coordinator = 0;  // node id of the node whose commit decides
+  uint64_t transaction = 0;  // the coordinator's full transaction id
+  uint32_t participant = 0;  // node id of the node holding the prepared work
 
   bool operator==(const GlobalTransactionId&) const = default;
 };

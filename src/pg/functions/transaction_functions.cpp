@@ -42,8 +42,8 @@ std::string TransactionIdText(const backend_transactions::DistributedId& id) {
 }
 
 Datum TimestampFromUnixUs(int64_t unix_us) {
-  return TimestampTzGetDatum(unix_us - (static_cast<int64_t>(POSTGRES_EPOCH_JDATE) - UNIX_EPOCH_JDATE) *
-                                           SECS_PER_DAY * USECS_PER_SEC);
+  return TimestampTzGetDatum(unix_us - (static_cast<int64_t>(POSTGRES_EPOCH_JDATE) - UNIX_EPOCH_JDATE) * SECS_PER_DAY *
+                                           USECS_PER_SEC);
 }
 
 // One row per transaction this node coordinates or serves, and one per

@@ -357,7 +357,8 @@ std::vector<RemoteTransaction> OpenTransactions() {
   std::vector<RemoteTransaction> open;
   for (auto& [node_id, session] : sessions) ForgetUnsent(session);
   for (auto& [node_id, session] : sessions)
-    if (session.in_transaction && session.connection) open.push_back({node_id, session.address, session.connection.get(), session.wrote});
+    if (session.in_transaction && session.connection)
+      open.push_back({node_id, session.address, session.connection.get(), session.wrote});
   return open;
 }
 

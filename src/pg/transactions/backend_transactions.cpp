@@ -187,8 +187,8 @@ bool CancelAsDeadlockVictim(const DistributedId& id) {
   for (int i = 0; i < shared->slot_count; i++) {
     Slot& slot = shared->slots[i];
     SpinLockAcquire(&slot.mutex);
-    const bool match = slot.state != State::kNone && slot.coordinator && slot.id.node == id.node &&
-                       slot.id.number == id.number;
+    const bool match =
+        slot.state != State::kNone && slot.coordinator && slot.id.node == id.node && slot.id.number == id.number;
     int pid = 0;
     if (match) {
       slot.deadlock_victim = true;

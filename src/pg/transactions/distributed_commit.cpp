@@ -84,7 +84,8 @@ void CommitReaders(const std::vector<RemoteTransaction>& open) {
   for (const RemoteTransaction& reader : readers) connection_pool::EndTransaction(reader.node_id);
   std::vector<bool> done(readers.size(), false);
   try {
-    OnAll(readers, 0, readers.size(), [](const RemoteTransaction&) { return std::string("COMMIT"); }, &done);
+    OnAll(
+        readers, 0, readers.size(), [](const RemoteTransaction&) { return std::string("COMMIT"); }, &done);
   } catch (...) {
   }
   // A reader whose COMMIT failed had nothing to keep; its connection may be
@@ -130,7 +131,8 @@ void InsertCommitRecord(uint64_t full_xid, const std::vector<metadata::NodeId>& 
             "INSERT INTO phantomdb.transaction_commits (transaction_id, participants) "
             "VALUES ($1::pg_catalog.xid8, $2::pg_catalog.int4[])",
             2, types);
-        if (prepared == nullptr) elog(ERROR, "could not plan the commit record: %s", SPI_result_code_string(SPI_result));
+        if (prepared == nullptr)
+          elog(ERROR, "could not plan the commit record: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(prepared);
         plan = prepared;
       }
@@ -251,8 +253,8 @@ void FinishCommit() noexcept {
   size_t first = failed ? prepared.size() : 0;
   const auto commit = [](const Prepared& participant) { return "COMMIT PREPARED '" + participant.gid + "'"; };
   const auto warn = [](const Prepared& participant, const std::string& why) {
-    const std::string message = "could not commit prepared transaction " + participant.gid + " on node " +
-                                participant.address + ": " + why;
+    const std::string message =
+        "could not commit prepared transaction " + participant.gid + " on node " + participant.address + ": " + why;
     Report(WARNING, message.c_str(), nullptr,
            "It committed here; phantom_recover_prepared_transactions() or the maintenance worker will finish it.");
   };
@@ -280,9 +282,10 @@ void FinishCommit() noexcept {
   for (size_t i = 0; i < prepared.size(); i++) {
     if (done[i]) continue;
     const bool broken = prepared[i].connection->Broken();
-    warn(prepared[i], broken                                        ? "the connection was lost"
-                      : prepared[i].connection->TransactionStatus() == PQTRANS_IDLE && failed ? "injected fault"
-                                                                                              : "the node reported an error");
+    warn(prepared[i], broken ? "the connection was lost"
+                      : prepared[i].connection->TransactionStatus() == PQTRANS_IDLE && failed
+                          ? "injected fault"
+                          : "the node reported an error");
     if (broken || prepared[i].connection->TransactionStatus() != PQTRANS_IDLE)
       connection_pool::Discard(prepared[i].node_id);
   }
@@ -293,8 +296,9 @@ void AbortPrepared() noexcept {
   backend_transactions::SetState(backend_transactions::State::kAborting);
   std::vector<bool> done(prepared.size(), false);
   try {
-    OnAll(prepared, 0, prepared.size(),
-          [](const Prepared& participant) { return "ROLLBACK PREPARED '" + participant.gid + "'"; }, &done, true);
+    OnAll(
+        prepared, 0, prepared.size(),
+        [](const Prepared& participant) { return "ROLLBACK PREPARED '" + participant.gid + "'"; }, &done, true);
   } catch (...) {
   }
   for (size_t i = 0; i < prepared.size(); i++) {

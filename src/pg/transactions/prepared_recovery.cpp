@@ -89,8 +89,9 @@ struct Record {
 std::vector<Record> CommitRecords() {
   std::vector<Record> records;
   spi::WithSpi([&] {
-    spi::Execute("SELECT transaction_id::text, pg_catalog.array_to_string(participants, ',') "
-                 "FROM phantomdb.transaction_commits");
+    spi::Execute(
+        "SELECT transaction_id::text, pg_catalog.array_to_string(participants, ',') "
+        "FROM phantomdb.transaction_commits");
     for (uint64_t row = 0; row < spi::RowCount(); row++) {
       Record record{std::stoull(spi::GetText(row, 0)), {}};
       const std::string list = spi::GetText(row, 1);
@@ -143,8 +144,7 @@ std::vector<InDoubt> ListPrepared(std::vector<std::string>* unreachable) {
 Outcome Recover(bool wait_for_lock) {
   Outcome outcome;
   if (PgCall([] { return IsolationUsesXactSnapshot(); }))
-    throw Error(sqlstate::kFeatureNotSupported,
-                "recovering prepared transactions needs READ COMMITTED isolation", "",
+    throw Error(sqlstate::kFeatureNotSupported, "recovering prepared transactions needs READ COMMITTED isolation", "",
                 "Run phantom_recover_prepared_transactions() outside a REPEATABLE READ or SERIALIZABLE transaction.");
   const metadata::NodeId local = metadata_cache::LocalNodeId();
   if (local == 0 || !TakeLock(wait_for_lock)) return outcome;
@@ -183,9 +183,8 @@ Outcome Recover(bool wait_for_lock) {
       unfinished.insert({gid->transaction, item.node_id});
       continue;
     }
-    const std::string command =
-        std::string(resolution == transactions::Resolution::kCommit ? "COMMIT" : "ROLLBACK") + " PREPARED '" +
-        item.gid + "'";
+    const std::string command = std::string(resolution == transactions::Resolution::kCommit ? "COMMIT" : "ROLLBACK") +
+                                " PREPARED '" + item.gid + "'";
     try {
       auto it = connections.find(item.node_id);
       if (it == connections.end() || !it->second) throw Error(sqlstate::kConnectionFailure, "connection lost");
