@@ -41,14 +41,14 @@ std::string Name(const TransactionId& id) {
 std::vector<TransactionId> CycleOf(const std::vector<WaitEdge>& edges, const TransactionId& victim) {
   auto reach = [&](bool forward) {
     std::set<TransactionId> seen{victim};
-    std::vector<TransactionId> todo{victim};
-    while (!todo.empty()) {
-      const TransactionId at = todo.back();
-      todo.pop_back();
+    std::vector<TransactionId> frontier{victim};
+    while (!frontier.empty()) {
+      const TransactionId at = frontier.back();
+      frontier.pop_back();
       for (const WaitEdge& edge : edges) {
         const TransactionId& from = forward ? edge.waiter : edge.holder;
         const TransactionId& to = forward ? edge.holder : edge.waiter;
-        if (from == at && seen.insert(to).second) todo.push_back(to);
+        if (from == at && seen.insert(to).second) frontier.push_back(to);
       }
     }
     return seen;
