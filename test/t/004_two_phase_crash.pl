@@ -9,6 +9,7 @@
 use strict;
 use warnings;
 
+use IPC::Run;
 use Time::HiRes qw(time usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -131,6 +132,24 @@ for my $point (@points)
 		}
 	}
 }
+
+# A node restarting under an open transaction that wrote there: the
+# statement that meets the broken connection fails, and after ROLLBACK TO
+# the transaction can only roll back, since its work on that node is gone.
+$node1->safe_psql('postgres', "UPDATE accounts SET balance = 100 WHERE id IN ($k2, $k3)");
+my ($in, $out_lost, $err_lost) = ('', '', '');
+my $session = IPC::Run::start(['psql', '-X', '-At', '-d', $node1->connstr('postgres')],
+	'<', \$in, '>', \$out_lost, '2>', \$err_lost);
+$in .= "BEGIN;\nUPDATE accounts SET balance = 1 WHERE id = $k2;\nSAVEPOINT s;\nSELECT 'written';\n";
+$session->pump until $out_lost =~ /written/;
+$node2->restart;
+$in .= "UPDATE accounts SET balance = 2 WHERE id = $k2;\nROLLBACK TO SAVEPOINT s;\n"
+  . "UPDATE accounts SET balance = 3 WHERE id = $k3;\nCOMMIT;\n\\q\n";
+$session->finish;
+like($err_lost, qr/ERROR:  this transaction lost its connection to node 127\.0\.0\.1:${\$node2->port} after writing there/,
+	'a transaction whose connection to a node it wrote on broke cannot go on');
+like($err_lost, qr/HINT:  Roll back the whole transaction and retry it\./, '... with a hint');
+is(balances(), '100,100', '... and nothing of it committed');
 
 # A transaction with writes on two nodes, one of which does not allow
 # prepared transactions: a clear error naming the node, and nothing changes.
