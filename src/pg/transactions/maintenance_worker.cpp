@@ -35,7 +35,7 @@ namespace phantom::pg::maintenance_worker {
 
 namespace {
 
-constexpr int kMaxDatabases = 256;
+constexpr int kMaxEntries = 256 * kWorkerKinds;
 constexpr int kScanIntervalMs = 5000;
 constexpr int kNoExtensionRetryMs = 60000;
 constexpr int kStoppedForMs = 10000;
@@ -47,6 +47,7 @@ constexpr int kRequestedRetryMs = 1000;
 
 struct Entry {
   Oid database;
+  WorkerKind kind;
   int pid;                   // the worker's, 0 when none runs
   bool starting;             // registered, not yet running
   TimestampTz not_before;    // no worker before then (no extension, or stopped)
@@ -56,7 +57,7 @@ struct Entry {
 struct Registry {
   slock_t mutex;
   Latch* launcher_latch;
-  Entry entries[kMaxDatabases];
+  Entry entries[kMaxEntries];
   int count;
 };
 
@@ -70,14 +71,27 @@ std::vector<Duty>& Duties() {
 size_t Size() { return sizeof(Registry); }
 void Initialize(void* memory) { SpinLockInit(&static_cast<Registry*>(memory)->mutex); }
 
-// The entry of database, created if missing; call with the mutex held.
-Entry* EntryFor(Oid database) {
+// The entry of database's worker of kind, created if missing; call with the
+// mutex held.
+Entry* EntryFor(Oid database, WorkerKind kind) {
   for (int i = 0; i < registry->count; i++)
-    if (registry->entries[i].database == database) return &registry->entries[i];
-  if (registry->count == kMaxDatabases) return nullptr;
+    if (registry->entries[i].database == database && registry->entries[i].kind == kind) return &registry->entries[i];
+  if (registry->count == kMaxEntries) return nullptr;
   Entry* entry = &registry->entries[registry->count++];
-  *entry = Entry{database, 0, false, 0, 0};
+  *entry = Entry{database, kind, 0, false, 0, 0};
   return entry;
+}
+
+// The kinds some duty was registered for: only those get workers.
+std::vector<WorkerKind> KindsInUse() {
+  std::vector<WorkerKind> kinds;
+  for (const Duty& duty : Duties())
+    if (std::find(kinds.begin(), kinds.end(), duty.worker) == kinds.end()) kinds.push_back(duty.worker);
+  return kinds;
+}
+
+const char* KindName(WorkerKind kind) {
+  return kind == WorkerKind::kSaga ? "phantomdb saga worker" : "phantomdb maintenance worker";
 }
 
 void WakeLauncher() {
@@ -108,21 +122,22 @@ std::vector<Oid> ConnectableDatabases() {
   return databases;
 }
 
-void StartWorker(Oid database) {
+void StartWorker(Oid database, WorkerKind kind) {
   BackgroundWorker worker = {};
-  snprintf(worker.bgw_name, BGW_MAXLEN, "phantomdb maintenance worker for database %u", database);
-  snprintf(worker.bgw_type, BGW_MAXLEN, "phantomdb maintenance worker");
+  snprintf(worker.bgw_name, BGW_MAXLEN, "%s for database %u", KindName(kind), database);
+  snprintf(worker.bgw_type, BGW_MAXLEN, "%s", KindName(kind));
   worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
   worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
   worker.bgw_restart_time = BGW_NEVER_RESTART;  // the launcher starts it again
   snprintf(worker.bgw_library_name, BGW_MAXLEN, "phantomdb");
   snprintf(worker.bgw_function_name, BGW_MAXLEN, "phantom_maintenance_worker_main");
   worker.bgw_main_arg = ObjectIdGetDatum(database);
+  worker.bgw_extra[0] = static_cast<char>(kind);
   worker.bgw_notify_pid = MyProcPid;
   BackgroundWorkerHandle* handle = nullptr;
   const bool started = RegisterDynamicBackgroundWorker(&worker, &handle);
   SpinLockAcquire(&registry->mutex);
-  Entry* entry = EntryFor(database);
+  Entry* entry = EntryFor(database, kind);
   if (entry != nullptr) {
     entry->starting = started;
     // No free worker slot: try again on a later scan.
@@ -134,7 +149,7 @@ void StartWorker(Oid database) {
 void LaunchMissingWorkers() {
   const std::vector<Oid> databases = ConnectableDatabases();
   const TimestampTz now = GetCurrentTimestamp();
-  std::vector<Oid> to_start;
+  std::vector<std::pair<Oid, WorkerKind>> to_start;
   SpinLockAcquire(&registry->mutex);
   // Forget databases that are gone.
   int kept = 0;
@@ -145,20 +160,24 @@ void LaunchMissingWorkers() {
       registry->entries[kept++] = entry;
   }
   registry->count = kept;
+  const std::vector<WorkerKind> kinds = KindsInUse();
   for (Oid database : databases) {
-    Entry* entry = EntryFor(database);
-    if (entry != nullptr && entry->pid == 0 && !entry->starting && entry->not_before <= now) {
-      entry->starting = true;
-      to_start.push_back(database);
+    for (WorkerKind kind : kinds) {
+      Entry* entry = EntryFor(database, kind);
+      if (entry != nullptr && entry->pid == 0 && !entry->starting && entry->not_before <= now) {
+        entry->starting = true;
+        to_start.emplace_back(database, kind);
+      }
     }
   }
   SpinLockRelease(&registry->mutex);
-  for (Oid database : to_start) StartWorker(database);
+  for (const auto& [database, kind] : to_start) StartWorker(database, kind);
 }
 
 // --- worker -----------------------------------------------------------------
 
 Oid my_database = InvalidOid;
+WorkerKind my_kind = WorkerKind::kMaintenance;
 
 void ForgetWorker(int, Datum) {
   SpinLockAcquire(&registry->mutex);
@@ -173,9 +192,9 @@ void ForgetWorker(int, Datum) {
   WakeLauncher();
 }
 
-void SetNotBefore(Oid database, TimestampTz when) {
+void SetNotBefore(Oid database, WorkerKind kind, TimestampTz when) {
   SpinLockAcquire(&registry->mutex);
-  Entry* entry = EntryFor(database);
+  Entry* entry = EntryFor(database, kind);
   if (entry != nullptr) entry->not_before = std::max(entry->not_before, when);
   SpinLockRelease(&registry->mutex);
 }
@@ -210,10 +229,10 @@ int RunDuty(const Duty& duty, int fallback_ms) {
     // rolled back and the duty tried again later.
     if (pending.pg_error != nullptr) {
       MemoryContextSwitchTo(context);
-      ereport(WARNING, (errmsg("phantomdb maintenance worker: %s: %s", duty.name,
+      ereport(WARNING, (errmsg("%s: %s: %s", KindName(my_kind), duty.name,
                                pending.pg_error->message ? pending.pg_error->message : "error")));
     } else {
-      ereport(WARNING, (errmsg("phantomdb maintenance worker: %s: %s", duty.name, pending.message),
+      ereport(WARNING, (errmsg("%s: %s: %s", KindName(my_kind), duty.name, pending.message),
                         pending.detail[0] ? errdetail("%s", pending.detail) : 0));
     }
     AbortCurrentTransaction();
@@ -226,7 +245,10 @@ int RunDuty(const Duty& duty, int fallback_ms) {
 }
 
 void WorkerLoop() {
-  std::vector<TimestampTz> due(Duties().size(), 0);
+  std::vector<Duty> duties;
+  for (const Duty& duty : Duties())
+    if (duty.worker == my_kind) duties.push_back(duty);
+  std::vector<TimestampTz> due(duties.size(), 0);
   for (;;) {
     CHECK_FOR_INTERRUPTS();
     if (ConfigReloadPending) {
@@ -236,16 +258,16 @@ void WorkerLoop() {
     if (!ExtensionInstalled()) {
       const TimestampTz now = GetCurrentTimestamp();
       SpinLockAcquire(&registry->mutex);
-      const Entry* entry = EntryFor(my_database);
+      const Entry* entry = EntryFor(my_database, my_kind);
       const bool requested = entry != nullptr && now - entry->requested_at < kRequestGraceMs * 1000L;
       SpinLockRelease(&registry->mutex);
-      SetNotBefore(my_database, now + (requested ? kRequestedRetryMs : kNoExtensionRetryMs) * 1000L);
+      SetNotBefore(my_database, my_kind, now + (requested ? kRequestedRetryMs : kNoExtensionRetryMs) * 1000L);
       return;
     }
     TimestampTz next = GetCurrentTimestamp() + kScanIntervalMs * 1000L;
-    for (size_t i = 0; i < Duties().size(); i++) {
+    for (size_t i = 0; i < duties.size(); i++) {
       if (GetCurrentTimestamp() >= due[i]) {
-        const int wait_ms = std::max(10, RunDuty(Duties()[i], 1000));
+        const int wait_ms = std::max(10, RunDuty(duties[i], 1000));
         due[i] = GetCurrentTimestamp() + static_cast<TimestampTz>(wait_ms) * 1000;
       }
       next = std::min(next, due[i]);
@@ -263,10 +285,12 @@ void AddDuty(const Duty& duty) { Duties().push_back(duty); }
 void RequestWorker(Oid database) noexcept {
   if (registry == nullptr) return;
   SpinLockAcquire(&registry->mutex);
-  Entry* entry = EntryFor(database);
-  if (entry != nullptr) {
-    entry->not_before = 0;
-    entry->requested_at = GetCurrentTimestamp();
+  for (int kind = 0; kind < kWorkerKinds; kind++) {
+    Entry* entry = EntryFor(database, static_cast<WorkerKind>(kind));
+    if (entry != nullptr) {
+      entry->not_before = 0;
+      entry->requested_at = GetCurrentTimestamp();
+    }
   }
   SpinLockRelease(&registry->mutex);
   WakeLauncher();
@@ -296,18 +320,20 @@ void RequestWorkerAtCommit(Oid database) {
 void StopWorker(Oid database) noexcept {
   if (registry == nullptr || !OidIsValid(database)) return;
   for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {
-    int pid = 0;
-    bool starting = false;
+    int pids[kWorkerKinds] = {};
+    bool running = false;
     SpinLockAcquire(&registry->mutex);
-    Entry* entry = EntryFor(database);
-    if (entry != nullptr) {
+    for (int kind = 0; kind < kWorkerKinds; kind++) {
+      Entry* entry = EntryFor(database, static_cast<WorkerKind>(kind));
+      if (entry == nullptr) continue;
       entry->not_before = GetCurrentTimestamp() + kStoppedForMs * 1000L;
-      pid = entry->pid;
-      starting = entry->starting;
+      pids[kind] = entry->pid;
+      running = running || entry->pid != 0 || entry->starting;
     }
     SpinLockRelease(&registry->mutex);
-    if (pid == 0 && !starting) return;
-    if (pid != 0) kill(pid, SIGTERM);
+    if (!running) return;
+    for (int pid : pids)
+      if (pid != 0) kill(pid, SIGTERM);
     pg_usleep(10000);
   }
 }
@@ -361,11 +387,12 @@ void phantom_maintenance_launcher_main(Datum) {
 
 void phantom_maintenance_worker_main(Datum argument) {
   my_database = DatumGetObjectId(argument);
+  my_kind = static_cast<WorkerKind>(MyBgworkerEntry->bgw_extra[0]);
   pqsignal(SIGTERM, die);
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   BackgroundWorkerUnblockSignals();
   SpinLockAcquire(&registry->mutex);
-  Entry* entry = EntryFor(my_database);
+  Entry* entry = EntryFor(my_database, my_kind);
   const bool wanted = entry != nullptr && entry->not_before <= GetCurrentTimestamp();
   if (entry != nullptr) {
     entry->starting = false;

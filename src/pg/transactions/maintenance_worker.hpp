@@ -1,11 +1,12 @@
 // The maintenance background workers: one launcher per server, started by
-// the postmaster, and one worker per database where phantomdb is installed.
-// Each database's worker runs its periodic duties (registered below):
-// resolving prepared transactions, detecting distributed deadlocks, running
-// sagas.
+// the postmaster, and per database where phantomdb is installed one worker
+// of each kind. Each runs its kind's periodic duties (registered below):
+// the maintenance worker resolves prepared transactions and detects
+// distributed deadlocks; the saga worker runs saga steps, which may take
+// long and so must never hold up the other two.
 //
-// The launcher scans pg_database every few seconds and starts a worker for
-// each database that can take connections and has none. A worker that finds
+// The launcher scans pg_database every few seconds and starts the workers
+// of each database that can take connections and lacks them. A worker that finds
 // no phantomdb extension in its database exits, and the launcher tries that
 // database again a minute later, or at once after CREATE EXTENSION phantomdb
 // there. Statements that need a database free of other sessions (DROP,
@@ -21,20 +22,24 @@ namespace phantom::pg::maintenance_worker {
 // A duty of the per-database worker, run inside a transaction with SPI
 // available; it returns how long (ms) until it wants to run again. An
 // exception is logged and the duty retried after its interval.
+enum class WorkerKind : uint8_t { kMaintenance = 0, kSaga = 1 };
+inline constexpr int kWorkerKinds = 2;
+
 struct Duty {
   const char* name;
   int (*run)();
+  WorkerKind worker = WorkerKind::kMaintenance;
 };
 // From _PG_init, before the server starts workers.
 void AddDuty(const Duty& duty);
 
-// Wakes the launcher to start the worker of database now (CREATE EXTENSION).
+// Wakes the launcher to start the workers of database now (CREATE EXTENSION).
 void RequestWorker(Oid database) noexcept;
 // RequestWorker once the current transaction commits (nothing if it aborts):
 // a worker started before CREATE EXTENSION commits finds no extension and
 // stays away for a minute.
 void RequestWorkerAtCommit(Oid database);
-// Stops database's worker and keeps it stopped for a while, so that a
+// Stops database's workers and keeps them stopped for a while, so that a
 // statement needing the database to itself can run. Waits up to 5 s.
 void StopWorker(Oid database) noexcept;
 

@@ -28,7 +28,7 @@ int RecoverPrepared() {
 
 void RegisterTransactionDuties() {
   maintenance_worker::AddDuty({"recover prepared transactions", RecoverPrepared});
-  maintenance_worker::AddDuty({"run sagas", saga_runner::RunOne});
+  maintenance_worker::AddDuty({"run sagas", saga_runner::RunOne, maintenance_worker::WorkerKind::kSaga});
   maintenance_worker::AddDuty({"detect distributed deadlocks", deadlock_detector::RunPass});
 }
 
