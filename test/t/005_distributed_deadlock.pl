@@ -32,7 +32,7 @@ $node1->safe_psql('postgres', q{
 });
 
 # The n-th key (from 0) whose shard is on the named node.
-sub key_on
+sub nth_key_on
 {
 	my ($node_name, $n) = @_;
 	return $node1->safe_psql('postgres', qq{
@@ -40,7 +40,7 @@ sub key_on
 		 WHERE (SELECT node FROM phantom_shards WHERE shard_id = phantom_shard_for_value('accounts', k)) = '$node_name'
 		 ORDER BY k LIMIT 1 OFFSET ${\($n // 0)}});
 }
-my ($key1, $key2, $key2b, $key3) = (key_on('node1'), key_on('node2'), key_on('node2', 1), key_on('node3'));
+my ($key1, $key2, $key2b, $key3) = (nth_key_on("node1"), nth_key_on("node2"), nth_key_on("node2", 1), nth_key_on("node3"));
 ok($key1 && $key2 && $key2b && $key3, "key $key1 on node1, $key2 and $key2b on node2, $key3 on node3");
 
 sub balance

@@ -214,7 +214,7 @@ $id = saga('crash',
 	[ logged('crash', 'step 2'), '' ]);
 as_alice("SELECT phantom_saga_start($id)");
 $node1->poll_query_until('postgres',
-	"SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'phantomdb maintenance worker' AND wait_event = 'PgSleep'")
+	"SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'phantomdb saga worker' AND wait_event = 'PgSleep'")
   or die 'step 1 never ran';
 crash_and_start($node1);
 is(wait_for_end($id), 'completed', 'after a crash mid-step, the saga completes');
