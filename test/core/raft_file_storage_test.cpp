@@ -176,7 +176,7 @@ struct FileHarness {
 };
 
 template <typename Harness>
-class FileStorageContractTest : public testing::Test {
+class StorageContractTest : public testing::Test {
  protected:
   Harness harness_;
   decltype(Harness::storage)& storage_ = harness_.storage;
@@ -185,9 +185,9 @@ class FileStorageContractTest : public testing::Test {
 };
 
 using Harnesses = testing::Types<MemoryHarness, FileHarness>;
-TYPED_TEST_SUITE(FileStorageContractTest, Harnesses);
+TYPED_TEST_SUITE(StorageContractTest, Harnesses);
 
-TYPED_TEST(FileStorageContractTest, EmptyStorage) {
+TYPED_TEST(StorageContractTest, EmptyStorage) {
   auto& storage = this->storage_;
   EXPECT_EQ(storage.FirstIndex(), 1u);
   EXPECT_EQ(storage.LastIndex(), 0u);
@@ -195,7 +195,7 @@ TYPED_TEST(FileStorageContractTest, EmptyStorage) {
   EXPECT_EQ(KindOf([&] { storage.TermOf(1); }), StorageErrorKind::kUnavailable);
 }
 
-TYPED_TEST(FileStorageContractTest, AppendOverwritesConflictingSuffix) {
+TYPED_TEST(StorageContractTest, AppendOverwritesConflictingSuffix) {
   auto& storage = this->storage_;
   storage.Append({E(1, 1), E(2, 1), E(3, 2)});
   this->harness_.Sync();
@@ -207,7 +207,7 @@ TYPED_TEST(FileStorageContractTest, AppendOverwritesConflictingSuffix) {
   EXPECT_EQ(storage.LastIndex(), 2u);
 }
 
-TYPED_TEST(FileStorageContractTest, EntriesHonourMaxBytesButReturnAtLeastOne) {
+TYPED_TEST(StorageContractTest, EntriesHonourMaxBytesButReturnAtLeastOne) {
   auto& storage = this->storage_;
   storage.Append({E(1, 1, "aaaa"), E(2, 1, "bbbb"), E(3, 1, "cccc")});
   EXPECT_EQ(storage.Entries(1, 4, kNoLimit).size(), 3u);
@@ -216,7 +216,7 @@ TYPED_TEST(FileStorageContractTest, EntriesHonourMaxBytesButReturnAtLeastOne) {
   EXPECT_EQ(KindOf([&] { storage.Entries(1, 5, kNoLimit); }), StorageErrorKind::kUnavailable);
 }
 
-TYPED_TEST(FileStorageContractTest, CompactAndSnapshot) {
+TYPED_TEST(StorageContractTest, CompactAndSnapshot) {
   auto& storage = this->storage_;
   storage.Append({E(1, 1), E(2, 1), E(3, 2), E(4, 2)});
   const Snapshot snap = storage.CreateSnapshot(3, ConfState{{1, 2, 3}, {}}, "state");
@@ -241,7 +241,7 @@ TYPED_TEST(FileStorageContractTest, CompactAndSnapshot) {
   EXPECT_EQ(KindOf([&] { storage.ApplySnapshot(snap); }), StorageErrorKind::kSnapshotOutOfDate);
 }
 
-TYPED_TEST(FileStorageContractTest, MembershipAfterASnapshotLeavesTheSnapshotAlone) {
+TYPED_TEST(StorageContractTest, MembershipAfterASnapshotLeavesTheSnapshotAlone) {
   auto& storage = this->storage_;
   storage.Append({Entry{1, 1, EntryType::kNormal, "a"}, Entry{1, 2, EntryType::kConfChange, "b"}});
   ConfState three{{1, 2, 3}, {}};
@@ -260,7 +260,7 @@ TYPED_TEST(FileStorageContractTest, MembershipAfterASnapshotLeavesTheSnapshotAlo
   EXPECT_EQ(storage.InitialState().conf_state, incoming.meta.conf);
 }
 
-TYPED_TEST(FileStorageContractTest, AStartingRaftLogSeesTheStoredState) {
+TYPED_TEST(StorageContractTest, AStartingRaftLogSeesTheStoredState) {
   auto& storage = this->storage_;
   storage.Append({E(1, 1), E(2, 2)});
   storage.SetHardState(HardState{2, 1, 2});

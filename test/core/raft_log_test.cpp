@@ -11,85 +11,8 @@ Entry E(Index index, Term term, std::string data = {}) {
   return Entry{term, index, EntryType::kNormal, std::move(data)};
 }
 
-StorageErrorKind KindOf(const auto& call) {
-  try {
-    call();
-  } catch (const StorageError& error) {
-    return error.Kind();
-  }
-  ADD_FAILURE() << "no StorageError";
-  return StorageErrorKind::kSnapshotOutOfDate;
-}
-
-TEST(MemoryStorageTest, EmptyStorage) {
-  MemoryStorage storage;
-  EXPECT_EQ(storage.FirstIndex(), 1u);
-  EXPECT_EQ(storage.LastIndex(), 0u);
-  EXPECT_EQ(storage.TermOf(0), 0u);
-  EXPECT_EQ(KindOf([&] { storage.TermOf(1); }), StorageErrorKind::kUnavailable);
-}
-
-TEST(MemoryStorageTest, AppendOverwritesConflictingSuffix) {
-  MemoryStorage storage;
-  storage.Append({E(1, 1), E(2, 1), E(3, 2)});
-  storage.Append({E(2, 3)});
-  EXPECT_EQ(storage.LastIndex(), 2u);
-  EXPECT_EQ(storage.TermOf(2), 3u);
-  EXPECT_THROW(storage.Append({E(5, 3)}), Error);
-}
-
-TEST(MemoryStorageTest, EntriesHonourMaxBytesButReturnAtLeastOne) {
-  MemoryStorage storage;
-  storage.Append({E(1, 1, "aaaa"), E(2, 1, "bbbb"), E(3, 1, "cccc")});
-  EXPECT_EQ(storage.Entries(1, 4, kNoLimit).size(), 3u);
-  EXPECT_EQ(storage.Entries(1, 4, 0).size(), 1u);
-  EXPECT_EQ(storage.Entries(1, 4, 2 * EntrySize(E(1, 1, "aaaa"))).size(), 2u);
-  EXPECT_EQ(KindOf([&] { storage.Entries(1, 5, kNoLimit); }), StorageErrorKind::kUnavailable);
-}
-
-TEST(MemoryStorageTest, CompactAndSnapshot) {
-  MemoryStorage storage;
-  storage.Append({E(1, 1), E(2, 1), E(3, 2), E(4, 2)});
-  const Snapshot snap = storage.CreateSnapshot(3, ConfState{{1, 2, 3}, {}}, "state");
-  EXPECT_EQ(snap.meta.term, 2u);
-  storage.Compact(3);
-  EXPECT_EQ(storage.FirstIndex(), 4u);
-  EXPECT_EQ(storage.TermOf(3), 2u);
-  EXPECT_EQ(KindOf([&] { storage.TermOf(2); }), StorageErrorKind::kCompacted);
-  EXPECT_EQ(KindOf([&] { storage.Entries(3, 5, kNoLimit); }), StorageErrorKind::kCompacted);
-  EXPECT_EQ(KindOf([&] { storage.Compact(2); }), StorageErrorKind::kCompacted);
-  EXPECT_EQ(KindOf([&] { storage.CreateSnapshot(2, {}, ""); }), StorageErrorKind::kSnapshotOutOfDate);
-  EXPECT_EQ(storage.CurrentSnapshot().meta.conf.voters, (std::vector<NodeId>{1, 2, 3}));
-
-  Snapshot newer;
-  newer.meta = SnapshotMeta{10, 5, ConfState{{1}, {}}};
-  storage.ApplySnapshot(newer);
-  EXPECT_EQ(storage.FirstIndex(), 11u);
-  EXPECT_EQ(storage.LastIndex(), 10u);
-  EXPECT_EQ(storage.TermOf(10), 5u);
-  EXPECT_EQ(KindOf([&] { storage.ApplySnapshot(snap); }), StorageErrorKind::kSnapshotOutOfDate);
-}
-
-// A membership change after a snapshot must not rewrite the membership the
-// snapshot records as of its own index; restart and snapshot installs each
-// see the right one.
-TEST(MemoryStorageTest, MembershipAfterASnapshotLeavesTheSnapshotAlone) {
-  MemoryStorage storage;
-  storage.Append({Entry{1, 1, EntryType::kNormal, "a"}, Entry{1, 2, EntryType::kNormal, "b"}});
-  ConfState three{{1, 2, 3}, {}};
-  ConfState four{{1, 2, 3, 4}, {}};
-  storage.SetConfState(three);
-  storage.CreateSnapshot(1, three, "state@1");
-  storage.SetConfState(four);
-  EXPECT_EQ(storage.CurrentSnapshot().meta.conf, three);
-  EXPECT_EQ(storage.InitialState().conf_state, four);
-
-  Snapshot incoming;
-  incoming.meta = SnapshotMeta{5, 2, ConfState{{1, 2}, {7}}};
-  incoming.data = "state@5";
-  storage.ApplySnapshot(incoming);
-  EXPECT_EQ(storage.InitialState().conf_state, incoming.meta.conf);
-}
+// The Storage contract (MemoryStorage and FileStorage alike) is tested in
+// raft_file_storage_test.cpp; these are the log's own tests.
 
 TEST(RaftLogTest, StartsFromStorage) {
   MemoryStorage storage;
