@@ -15,9 +15,9 @@ PHANTOM_HEADERS = $(wildcard src/core/*/*.hpp src/pg/*.hpp src/pg/*/*.hpp)
 PG_CPPFLAGS = -I$(srcdir)/src -I$(libpq_srcdir)
 PG_CXXFLAGS = -std=c++20 -fPIC -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -Werror
 SHLIB_LINK_INTERNAL = $(libpq)
-SHLIB_LINK = -lstdc++
+SHLIB_LINK = -lstdc++ -lcurl
 
-REGRESS = extension boundary nodes health distributed_tables router fallback pushdown ddl copy transactions sagas
+REGRESS = extension boundary nodes health raft distributed_tables router fallback pushdown ddl copy transactions sagas
 REGRESS_OPTS = --inputdir=.
 ISOLATION = add_node_concurrency distribute_concurrency distributed_deadlock multi_shard_writes recovery_race
 ISOLATION_OPTS = --inputdir=test/isolation

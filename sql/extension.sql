@@ -8,7 +8,7 @@ SELECT count(*) FROM phantomdb.metadata_log;
 SELECT applied_index FROM phantomdb.metadata_applied;
 
 -- The catalog changes only through metadata commands, even for a superuser.
-INSERT INTO phantomdb.nodes VALUES (1, 'n1', '127.0.0.1', 5432, 'default', 'primary', 'active', true, NULL);
+INSERT INTO phantomdb.nodes VALUES (1, 'n1', '127.0.0.1', 5432, 'default', 'primary', 'active', NULL);
 UPDATE phantomdb.metadata_applied SET applied_index = 5;
 DELETE FROM phantomdb.metadata_log;
 TRUNCATE phantomdb.cluster;

@@ -11,6 +11,7 @@ SELECT * FROM health();
 
 SELECT phantom_add_node('127.0.0.1', 25432, 'node2');
 SELECT phantom_add_node('127.0.0.1', 25433, 'node3');
+\i sql/include/wait_for_voters.sql
 SELECT * FROM health();
 
 -- Everything is healthy: no failing check.

@@ -35,8 +35,9 @@ SELECT * FROM phantom_nodes;
 
 -- The first add founds the cluster: this node registers itself (named
 -- host:port, as phantomdb.node_name is unset here), then the new node.
+-- It returns once the new node caught up and is active.
 SELECT phantom_add_node('127.0.0.1', 25432, 'node2');
-SELECT node_id, node_name, host, port, region, role, state, is_raft_voter, last_heartbeat IS NOT NULL AS heard
+SELECT node_id, node_name, host, port, region, role, state, last_heartbeat IS NOT NULL AS heard
   FROM phantom_nodes;
 
 -- Adding the same host:port again is a no-op returning the same id ...
@@ -50,11 +51,21 @@ SELECT phantom_add_node('127.0.0.1', 25433, 'node2');
 SELECT phantom_add_node('localhost', 25431);
 
 SELECT phantom_add_node('127.0.0.1', 25433, 'node3', region => 'eu-west', role => 'replica');
-SELECT node_id, node_name, host, port, region, role, state, is_raft_voter FROM phantom_nodes;
+SELECT node_id, node_name, host, port, region, role, state FROM phantom_nodes;
 
--- Each change is one command in the metadata log, and all are applied.
-SELECT log_index, term, command_type, length(command) > 0 AS encoded FROM phantomdb.metadata_log ORDER BY log_index;
-SELECT applied_index FROM phantomdb.metadata_applied;
+-- The leader promotes the new nodes to voters (phantomdb.raft_voters = 3)
+-- once they caught up.
+\i sql/include/wait_for_voters.sql
+SELECT node_id, role, leader_id, voters, learners FROM phantom_raft_status();
+SELECT node_id, is_raft_voter FROM phantom_nodes;
+
+-- Each change is a command in the metadata log, proposed by this node,
+-- between the Raft membership changes and the leader's node state changes;
+-- all are applied.
+SELECT command_type, term > 0 AS has_term, origin, length(command) > 0 AS encoded, refused
+  FROM phantomdb.metadata_log WHERE command_type NOT LIKE 'Raft:%' AND command_type <> 'SetNodeState'
+ ORDER BY log_index;
+SELECT m.applied_index = r.commit_index AS all_applied FROM phantomdb.metadata_applied m, phantom_raft_status() r;
 
 -- Removing nodes, by name or by host:port.
 SELECT phantom_remove_node('node9');
@@ -71,6 +82,7 @@ SELECT node_id, node_name FROM phantom_nodes;
 SELECT phantom_add_node('127.0.0.1', 25432, 'node2');
 SELECT node_id, node_name FROM phantom_nodes;
 SELECT phantom_remove_node('node2');
-SELECT log_index, command_type FROM phantomdb.metadata_log ORDER BY log_index;
+SELECT command_type FROM phantomdb.metadata_log
+ WHERE command_type NOT LIKE 'Raft:%' AND command_type <> 'SetNodeState' ORDER BY log_index;
 
 DROP EXTENSION phantomdb;

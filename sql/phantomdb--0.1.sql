@@ -14,17 +14,17 @@ CREATE FUNCTION phantomdb.assert_preloaded() RETURNS void
   LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'phantom_assert_preloaded';
 SELECT phantomdb.assert_preloaded();
 
--- Which cluster this node's catalog describes (at most one row).
+-- The replicated catalog: the same rows on every node of a cluster, changed
+-- only by the raft worker applying the metadata log (docs/raft.md).
+-- Which cluster the catalog describes (at most one row).
 CREATE TABLE phantomdb.cluster (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   cluster_id uuid NOT NULL,
-  local_node_id integer NOT NULL,      -- 0: a member; the metadata is held by the coordinator
   next_node_id integer NOT NULL,       -- node ids are never reused
-  coordinator_host text NOT NULL,
-  coordinator_port integer NOT NULL,
   next_table_id bigint NOT NULL DEFAULT 1,          -- table, shard and colocation ids are never reused
   next_shard_id bigint NOT NULL DEFAULT 102008,
-  next_colocation_id integer NOT NULL DEFAULT 1
+  next_colocation_id integer NOT NULL DEFAULT 1,
+  metadata_version bigint NOT NULL DEFAULT 0   -- log index of the last change proposals are checked against
 );
 
 CREATE TABLE phantomdb.nodes (
@@ -35,8 +35,7 @@ CREATE TABLE phantomdb.nodes (
   region text NOT NULL,
   role text NOT NULL CHECK (role IN ('primary', 'replica')),
   state text NOT NULL CHECK (state IN ('joining', 'active', 'suspect', 'failed', 'draining', 'drained')),
-  is_raft_voter boolean NOT NULL,
-  last_heartbeat timestamptz,
+  last_heartbeat timestamptz,          -- the leader's last answer from it, as of its last state change
   UNIQUE (host, port)
 );
 
@@ -80,13 +79,25 @@ CREATE TABLE phantomdb.placements (
 );
 CREATE INDEX ON phantomdb.placements (node_id);
 
--- Every catalog change, in order, as an encoded command (src/core/metadata).
+-- The metadata log entries this node applied, in order (entries older than
+-- the snapshot a node caught up from are missing there).
 CREATE TABLE phantomdb.metadata_log (
   log_index bigint PRIMARY KEY CHECK (log_index > 0),
   term bigint NOT NULL,
   command_type text NOT NULL,          -- for people reading the log; the bytes are what is applied
   command bytea NOT NULL,
-  appended_at timestamptz NOT NULL DEFAULT now()
+  proposal_id bigint NOT NULL DEFAULT 0,
+  origin integer NOT NULL DEFAULT 0,   -- the node that proposed it
+  refused text,                        -- why applying refused it (on every node alike); NULL: applied
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- This node's own identity in its cluster: node-local, not replicated;
+-- written by the raft worker when the node founds or joins a cluster.
+CREATE TABLE phantomdb.local_node (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  node_id integer NOT NULL,
+  cluster_id uuid NOT NULL
 );
 
 CREATE TABLE phantomdb.metadata_applied (
@@ -114,23 +125,48 @@ CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
   FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
 CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.metadata_applied
   FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
+CREATE TRIGGER catalog_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON phantomdb.local_node
+  FOR EACH STATEMENT EXECUTE FUNCTION phantomdb.catalog_write_guard();
 
 -- Node-to-node calls (src/pg/functions/node_rpc_functions.cpp).
-CREATE FUNCTION phantomdb.node_identity(
-  OUT system_identifier text, OUT port integer, OUT cluster_id uuid,
-  OUT coordinator_host text, OUT coordinator_port integer, OUT is_coordinator boolean,
-  OUT coordinates_others boolean)
+CREATE FUNCTION phantomdb.node_identity(OUT system_identifier text, OUT port integer, OUT cluster_id uuid)
   LANGUAGE sql STABLE AS $$
     SELECT (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s),
-           pg_catalog.current_setting('port')::integer,
-           c.cluster_id, c.coordinator_host, c.coordinator_port, c.local_node_id <> 0,
-           c.local_node_id <> 0 AND EXISTS (SELECT 1 FROM phantomdb.nodes n WHERE n.node_id <> c.local_node_id)
-      FROM (SELECT 1) AS one LEFT JOIN phantomdb.cluster c ON true
+           pg_catalog.current_setting('port')::integer, l.cluster_id
+      FROM (SELECT 1) AS one LEFT JOIN phantomdb.local_node l ON true
   $$;
-CREATE FUNCTION phantomdb.join_cluster(cluster_id text, coordinator_host text, coordinator_port integer)
+-- peers: one "node_id host port" line per node, to talk to until the
+-- catalog arrives through Raft.
+CREATE FUNCTION phantomdb.join_cluster(cluster_id text, node_id integer, peers text)
   RETURNS void LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_join_cluster';
 CREATE FUNCTION phantomdb.leave_cluster(cluster_id text)
   RETURNS void LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_leave_cluster';
+-- A node that found this one through phantomdb.seeds asks to be added.
+CREATE FUNCTION phantomdb.request_join(host text, port integer, node_name text, region text)
+  RETURNS integer LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_request_join';
+
+-- Raft (src/pg/raft, docs/raft.md). Peers' raft workers call raft_deliver
+-- over libpq to hand this node's worker a batch of messages.
+CREATE FUNCTION phantomdb.raft_deliver(cluster_id text, batch bytea) RETURNS void
+  LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'phantom_raft_deliver';
+CREATE FUNCTION phantom_raft_status(
+  OUT node_id integer, OUT cluster_id text, OUT role text, OUT term bigint, OUT leader_id integer,
+  OUT commit_index bigint, OUT applied_index bigint, OUT first_index bigint, OUT last_index bigint,
+  OUT voters integer[], OUT learners integer[])
+  LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'phantom_raft_status';
+COMMENT ON FUNCTION phantom_raft_status() IS 'this node''s member of the metadata Raft group';
+-- match_index is known on the leader only.
+CREATE FUNCTION phantomdb.raft_peers(OUT node_id integer, OUT voter boolean, OUT match_index bigint,
+                                     OUT last_heard timestamptz)
+  RETURNS SETOF record LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'phantom_raft_peers';
+CREATE FUNCTION phantom_metadata_barrier() RETURNS bigint
+  LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_metadata_barrier';
+COMMENT ON FUNCTION phantom_metadata_barrier() IS
+  'returns the log index of a no-op metadata entry once this node applied it (and everything committed before)';
+CREATE FUNCTION phantom_raft_transfer_leadership(node text DEFAULT NULL) RETURNS integer
+  LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_raft_transfer_leadership';
+COMMENT ON FUNCTION phantom_raft_transfer_leadership(text) IS
+  'hands the metadata leadership to a voter (the most up-to-date one when not named); returns its node id';
 
 -- Who may administer the cluster besides superusers. Roles are global, so
 -- the role outlives DROP EXTENSION and is reused by a later CREATE.
@@ -159,10 +195,15 @@ CREATE FUNCTION phantom_cluster_health(OUT "check" text, OUT ok boolean, OUT det
   AS 'MODULE_PATHNAME', 'phantom_cluster_health';
 COMMENT ON FUNCTION phantom_cluster_health() IS 'one row per health check of this node and the nodes it administers';
 
+-- is_raft_voter and last_heartbeat come from this node's raft worker: the
+-- leader hears from every node, a follower only from the leader (elsewhere
+-- the time recorded with the node's last state change shows).
 CREATE VIEW phantom_nodes AS
-  SELECT node_id, node_name, host, port, region, role, state, is_raft_voter, last_heartbeat
-    FROM phantomdb.nodes
-   ORDER BY node_id;
+  SELECT n.node_id, n.node_name, n.host, n.port, n.region, n.role, n.state,
+         coalesce(p.voter, false) AS is_raft_voter,
+         greatest(p.last_heard, n.last_heartbeat) AS last_heartbeat
+    FROM phantomdb.nodes n LEFT JOIN phantomdb.raft_peers() p USING (node_id)
+   ORDER BY n.node_id;
 COMMENT ON VIEW phantom_nodes IS 'the nodes of the cluster, as this node''s catalog knows them';
 
 -- Distributed and reference tables (src/pg/functions/table_functions.cpp).
@@ -191,12 +232,6 @@ $$;
 CREATE FUNCTION phantomdb.fragment_results() RETURNS SETOF record
   LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'phantom_fragment_results';
 REVOKE ALL ON FUNCTION phantomdb.fragment_results() FROM PUBLIC;
-
--- The shells another node creates here carry this statement trigger: until
--- the metadata reaches every node, writes into them would land outside the
--- distributed table (src/pg/metadata/member_shells.cpp).
-CREATE FUNCTION phantomdb.shell_guard() RETURNS trigger
-  LANGUAGE C AS 'MODULE_PATHNAME', 'phantom_shell_guard';
 
 CREATE FUNCTION phantom_create_distributed_table("table" regclass, distribution_column text,
                                                  shard_count integer DEFAULT NULL,
@@ -406,6 +441,10 @@ REVOKE ALL ON FUNCTION phantom_add_node(text, integer, text, text, text), phanto
   phantom_cluster_health() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION phantom_add_node(text, integer, text, text, text), phantom_remove_node(text),
   phantom_cluster_health() TO phantom_admin;
+REVOKE ALL ON FUNCTION phantom_raft_transfer_leadership(text), phantom_metadata_barrier() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION phantom_raft_transfer_leadership(text), phantom_metadata_barrier() TO phantom_admin;
+-- phantom_nodes is readable by everyone; so is what it shows of Raft.
+GRANT EXECUTE ON FUNCTION phantomdb.raft_peers() TO PUBLIC;
 GRANT SELECT ON phantom_nodes, phantom_shards, phantom_tables TO PUBLIC;
 -- Every user's remote BEGIN calls join_transaction on the nodes.
 GRANT USAGE ON SCHEMA phantomdb TO PUBLIC;
@@ -414,14 +453,14 @@ REVOKE ALL ON FUNCTION phantom_recover_prepared_transactions() FROM PUBLIC;
 GRANT SELECT ON phantom_dist_transactions TO phantom_admin;
 GRANT EXECUTE ON FUNCTION phantomdb.dist_transactions() TO phantom_admin;
 GRANT EXECUTE ON FUNCTION phantomdb.shard_sizes() TO PUBLIC;
--- Distributing a table writes the catalog as the caller (who must own the
--- table); the write guard still admits only writes made by applying a command.
+-- Distributing a table reads the catalog as the caller (who must own the
+-- table); only the raft worker writes it.
 REVOKE ALL ON FUNCTION phantom_create_distributed_table(regclass, text, integer, text, integer),
   phantom_create_reference_table(regclass), phantom_undistribute_table(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION phantom_create_distributed_table(regclass, text, integer, text, integer),
   phantom_create_reference_table(regclass), phantom_undistribute_table(regclass) TO phantom_admin;
 GRANT USAGE ON SCHEMA phantomdb TO phantom_admin;
-GRANT EXECUTE ON FUNCTION phantomdb.distribution_hash(anyelement), phantomdb.shell_guard() TO phantom_admin;
+GRANT EXECUTE ON FUNCTION phantomdb.distribution_hash(anyelement) TO phantom_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA phantomdb TO phantom_admin;
 -- ...except the saga tables (see "Sagas" above): writing them means choosing
 -- the role a step runs as, which only the extension may do.

@@ -14,6 +14,8 @@
 #include "pg/planner/distributed_planner.hpp"
 #include "pg/planner/shard_scan_path.hpp"
 #include "pg/remote/connection_pool.hpp"
+#include "pg/executor/metadata_fence.hpp"
+#include "pg/raft/raft_shared.hpp"
 #include "pg/settings.hpp"
 #include "pg/transactions/backend_transactions.hpp"
 #include "pg/transactions/deadlock_detector.hpp"
@@ -58,6 +60,7 @@ void _PG_init(void) {
     phantom::pg::RegisterTransactionDuties();
     // Victims are marked in shared memory, which exists only when preloaded.
     phantom::pg::deadlock_detector::InstallVictimErrorHook();
+    phantom::pg::raft_shared::Register();
     phantom::pg::maintenance_worker::Register();
     phantom::pg::shared_memory::InstallHooks();
   }
@@ -69,5 +72,6 @@ void _PG_init(void) {
   phantom::pg::InstallShardScanHook();
   phantom::pg::InstallUtilityHook();
   phantom::pg::statement_nesting::InstallHooks();
+  phantom::pg::metadata_fence::InstallHook();
 }
 }

@@ -5,6 +5,11 @@ namespace phantom::pg {
 
 // Extra libpq options for node-to-node connections (e.g. sslmode=verify-full).
 extern char* node_conninfo;
+// Set (at connection start) on the connections nodes open to each other:
+// DDL there applies to this node only, the sending node propagates it.
+extern bool node_session;
+// On those connections: the metadata log index the sending node routed by.
+extern int metadata_index;
 // How long a node may take to accept a connection or answer an admin call.
 extern int node_timeout_ms;
 // The host other nodes use to reach this one; empty: derived (see local_node.cpp).
@@ -27,6 +32,18 @@ extern int deadlock_detection_interval_ms;
 extern int saga_max_attempts;
 extern int saga_retry_base_ms;
 extern int saga_retry_max_ms;
+
+// The metadata Raft group (docs/raft.md): timing, how many voters, and how
+// long the log grows before a snapshot replaces it.
+extern int raft_election_timeout_ms;
+extern int heartbeat_interval_ms;
+extern int raft_voters;
+extern int raft_snapshot_entries;
+
+// Discovery (docs/operations.md): where a node in no cluster asks to join.
+extern char* seeds;
+extern bool auto_join;
+extern char* discovery_url;
 
 void DefineSettings();
 

@@ -2,9 +2,12 @@
 // inside PgCall and become C++ objects only outside it.
 #include "pg/spi.hpp"
 
+#include <exception>
+
 #include "core/common/error.hpp"
 
 extern "C" {
+#include "utils/snapmgr.h"
 #include "catalog/pg_type_d.h"
 #include "utils/timestamp.h"
 }
@@ -57,6 +60,26 @@ Param TimestampUs(int64_t unix_us) {
   return {TIMESTAMPTZOID, TimestampTzGetDatum(unix_us - kUnixToPostgresEpochUs), false};
 }
 
+namespace {
+
+bool one_snapshot = false;
+
+}  // namespace
+
+OneSnapshotScope::OneSnapshotScope() : outer_(one_snapshot) {
+  if (outer_) return;
+  PgCall([] { PushActiveSnapshot(GetTransactionSnapshot()); });
+  one_snapshot = true;
+}
+
+// An error unwinding through here aborts the transaction, which pops the
+// snapshot itself; PopActiveSnapshot then must not run.
+OneSnapshotScope::~OneSnapshotScope() {
+  if (outer_) return;
+  one_snapshot = false;
+  if (std::uncaught_exceptions() == 0) PopActiveSnapshot();
+}
+
 uint64_t Execute(const char* sql, std::initializer_list<Param> params) {
   if (params.size() > kMaxParams) throw Error(sqlstate::kInternalError, "too many SPI parameters");
   Oid types[kMaxParams];
@@ -69,7 +92,8 @@ uint64_t Execute(const char* sql, std::initializer_list<Param> params) {
     nulls[count] = param.is_null ? 'n' : ' ';
     count++;
   }
-  int rc = PgCall([&] { return SPI_execute_with_args(sql, count, types, values, nulls, false, 0); });
+  const bool read_only = one_snapshot;
+  int rc = PgCall([&] { return SPI_execute_with_args(sql, count, types, values, nulls, read_only, 0); });
   if (rc < 0)
     throw Error(sqlstate::kInternalError, std::string("SPI failed (") + SPI_result_code_string(rc) + "): " + sql);
   return SPI_processed;

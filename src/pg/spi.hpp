@@ -44,6 +44,20 @@ Param TimestampUs(int64_t unix_us);
 // Returns the number of rows processed.
 uint64_t Execute(const char* sql, std::initializer_list<Param> params = {});
 
+// For its lifetime, Execute runs read-only statements on one snapshot taken
+// when it starts: reads of the catalog see one state, even while the raft
+// worker commits changes between them. Only SELECTs inside.
+class OneSnapshotScope {
+ public:
+  OneSnapshotScope();
+  ~OneSnapshotScope();
+  OneSnapshotScope(const OneSnapshotScope&) = delete;
+  OneSnapshotScope& operator=(const OneSnapshotScope&) = delete;
+
+ private:
+  bool outer_;
+};
+
 uint64_t RowCount();
 bool IsNull(uint64_t row, int column);
 std::string GetText(uint64_t row, int column);  // any type, in its text form; "" for NULL

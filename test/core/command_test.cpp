@@ -38,11 +38,10 @@ TEST(CommandTest, CommandNames) {
   EXPECT_STREQ(CommandName(CreateCluster{}), "CreateCluster");
   EXPECT_STREQ(CommandName(AddNode{}), "AddNode");
   EXPECT_STREQ(CommandName(RemoveNode{}), "RemoveNode");
-  EXPECT_STREQ(CommandName(JoinCluster{}), "JoinCluster");
-  EXPECT_STREQ(CommandName(LeaveCluster{}), "LeaveCluster");
   EXPECT_STREQ(CommandName(CreateDistributedTable{}), "CreateDistributedTable");
   EXPECT_STREQ(CommandName(DropDistributedTable{}), "DropDistributedTable");
   EXPECT_STREQ(CommandName(RenameDistributedTable{}), "RenameDistributedTable");
+  EXPECT_STREQ(CommandName(SetNodeState{}), "SetNodeState");
 }
 
 TEST(CommandTest, DistributionMethodNames) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -54,6 +55,18 @@ class InMemoryCatalog : public CatalogStore {
     nodes.clear();
   }
 
+  // An UPDATE that finds no row is a bug in the core, which must have checked.
+  void UpdateNodeState(NodeId node_id, NodeState state, int64_t last_heartbeat_us) override {
+    writes++;
+    for (NodeRecord& node : nodes) {
+      if (node.node_id != node_id) continue;
+      node.state = state;
+      node.last_heartbeat_us = last_heartbeat_us;
+      return;
+    }
+    throw std::logic_error("no node id " + std::to_string(node_id) + " to update");
+  }
+
   std::vector<ColocationRecord> ListColocationGroups() override { return groups; }
 
   void InsertColocationGroup(const ColocationRecord& group) override {
@@ -69,6 +82,11 @@ class InMemoryCatalog : public CatalogStore {
   void DeleteColocationGroup(ColocationId colocation_id) override {
     writes++;
     std::erase_if(groups, [&](const ColocationRecord& group) { return group.colocation_id == colocation_id; });
+  }
+
+  void DeleteAllColocationGroups() override {
+    writes++;
+    groups.clear();
   }
 
   std::vector<TableRecord> ListTables() override { return tables; }
@@ -94,6 +112,11 @@ class InMemoryCatalog : public CatalogStore {
   void DeleteTable(TableId table_id) override {
     writes++;
     std::erase_if(tables, [&](const TableRecord& table) { return table.table_id == table_id; });
+  }
+
+  void DeleteAllTables() override {
+    writes++;
+    tables.clear();
   }
 
   void RenameTable(TableId table_id, const std::string& schema_name, const std::string& table_name,
@@ -123,18 +146,17 @@ inline void PrintTo(const InMemoryCatalog& catalog, std::ostream* out) {
   *out << "{cluster: ";
   if (catalog.cluster) {
     const ClusterRecord& cluster = *catalog.cluster;
-    *out << FormatClusterId(cluster.cluster_id) << " local " << cluster.local_node_id << " next "
-         << cluster.next_node_id << " coordinator " << cluster.coordinator_host << ":" << cluster.coordinator_port
-         << " next table " << cluster.next_table_id << " next shard " << cluster.next_shard_id << " next colocation "
-         << cluster.next_colocation_id;
+    *out << FormatClusterId(cluster.cluster_id) << " version " << cluster.metadata_version << " next node "
+         << cluster.next_node_id << " next table " << cluster.next_table_id << " next shard " << cluster.next_shard_id
+         << " next colocation " << cluster.next_colocation_id;
   } else {
     *out << "none";
   }
   *out << "; nodes:";
   for (const NodeRecord& node : catalog.nodes)
     *out << " [" << node.node_id << " \"" << node.name << "\" " << node.host << ":" << node.port << " " << node.region
-         << " " << NodeRoleName(node.role) << " " << NodeStateName(node.state) << (node.is_raft_voter ? " voter" : "")
-         << " hb " << node.last_heartbeat_us << "]";
+         << " " << NodeRoleName(node.role) << " " << NodeStateName(node.state) << " hb " << node.last_heartbeat_us
+         << "]";
   *out << "; groups:";
   for (const ColocationRecord& group : catalog.groups)
     *out << " [" << group.colocation_id << " " << group.shard_count << "x " << group.distribution_type << " rf "

@@ -6,6 +6,7 @@ namespace phantom::metadata {
 namespace {
 
 constexpr const char* kVersion = "0.1";
+constexpr NodeId kSelf = 1;  // the node judging: a:5432
 
 ClusterId IdOf(uint8_t seed) {
   ClusterId id{};
@@ -13,8 +14,12 @@ ClusterId IdOf(uint8_t seed) {
   return id;
 }
 
-// Cluster 0x11.. administered by node 1 (a:5432).
-const ClusterRecord kCluster{IdOf(0x11), 1, 3, "a", 5432};
+ClusterRecord Cluster() {
+  ClusterRecord cluster;
+  cluster.cluster_id = IdOf(0x11);
+  cluster.next_node_id = 3;
+  return cluster;
+}
 
 NodeRecord Node(NodeId node_id, const std::string& host) {
   NodeRecord node;
@@ -25,62 +30,78 @@ NodeRecord Node(NodeId node_id, const std::string& host) {
   return node;
 }
 
+// A node of cluster 0x11 other than the one asking.
 CandidateIdentity Member() {
   CandidateIdentity reported;
   reported.extension_version = kVersion;
   reported.cluster_id = IdOf(0x11);
-  reported.cluster_coordinator = "a:5432";
+  return reported;
+}
+
+CandidateIdentity Self() {
+  CandidateIdentity reported = Member();
+  reported.is_local_node = true;
   return reported;
 }
 
 TEST(DiagnoseNodeTest, AHealthyMember) {
-  EXPECT_EQ(DiagnoseNode(kCluster, Node(2, "b"), Member(), kVersion), std::nullopt);
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), Member(), kVersion, kSelf), std::nullopt);
 }
 
 TEST(DiagnoseNodeTest, AHealthySelf) {
-  CandidateIdentity reported = Member();
-  reported.is_local_node = true;
-  reported.is_coordinator = true;
-  EXPECT_EQ(DiagnoseNode(kCluster, Node(1, "a"), reported, kVersion), std::nullopt);
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(1, "a"), Self(), kVersion, kSelf), std::nullopt);
+}
+
+// Any node judges: the local node id, not a coordinator, says which row is
+// this server.
+TEST(DiagnoseNodeTest, JudgedFromAnotherNode) {
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(1, "a"), Member(), kVersion, 2), std::nullopt);
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), Self(), kVersion, 2), std::nullopt);
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), Member(), kVersion, 2),
+            "b:5432 is not this node: phantomdb.advertise_host or the port is wrong");
 }
 
 TEST(DiagnoseNodeTest, TheVersionDiffersOrTheExtensionIsGone) {
   CandidateIdentity reported = Member();
   reported.extension_version = "0.2";
-  EXPECT_EQ(DiagnoseNode(kCluster, Node(2, "b"), reported, kVersion), "b:5432 runs phantomdb 0.2, this node runs 0.1");
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), reported, kVersion, kSelf),
+            "b:5432 runs phantomdb 0.2, this node runs 0.1");
   reported.extension_version = "";
-  EXPECT_EQ(DiagnoseNode(kCluster, Node(2, "b"), reported, kVersion),
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), reported, kVersion, kSelf),
             "b:5432 runs phantomdb (not installed), this node runs 0.1");
 }
 
 TEST(DiagnoseNodeTest, SelfAddressReachesAnotherServer) {
-  EXPECT_EQ(DiagnoseNode(kCluster, Node(1, "a"), Member(), kVersion),
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(1, "a"), Member(), kVersion, kSelf),
             "a:5432 is not this node: phantomdb.advertise_host or the port is wrong");
 }
 
-TEST(DiagnoseNodeTest, AMemberThatForgotItJoined) {
+// It reports this cluster, but only because it is this very server.
+TEST(DiagnoseNodeTest, AnotherNodesAddressReachesThisServer) {
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), Self(), kVersion, kSelf), "b:5432 reaches this node, not node \"b\"");
+}
+
+TEST(DiagnoseNodeTest, ANodeThatDoesNotBelieveItIsInThisCluster) {
   CandidateIdentity reported = Member();
   reported.cluster_id.reset();
-  EXPECT_EQ(DiagnoseNode(kCluster, Node(2, "b"), reported, kVersion),
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), reported, kVersion, kSelf),
             "b:5432 does not consider itself a member of this cluster");
   reported.cluster_id = IdOf(0x22);
-  EXPECT_EQ(DiagnoseNode(kCluster, Node(2, "b"), reported, kVersion),
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(2, "b"), reported, kVersion, kSelf),
             "b:5432 does not consider itself a member of this cluster");
+  // This node's own record of its cluster disagreeing with the catalog.
+  reported = Self();
+  reported.cluster_id = IdOf(0x22);
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(1, "a"), reported, kVersion, kSelf),
+            "a:5432 does not consider itself a member of this cluster");
 }
 
-TEST(DiagnoseCoordinatorTest, StillAdministersTheCluster) {
-  CandidateIdentity reported = Member();
-  reported.is_coordinator = true;
-  EXPECT_EQ(DiagnoseCoordinator(ClusterRecord{IdOf(0x11), 0, 1, "a", 5432}, reported), std::nullopt);
-}
-
-TEST(DiagnoseCoordinatorTest, NoLongerAdministersIt) {
-  const ClusterRecord member{IdOf(0x11), 0, 1, "a", 5432};
-  CandidateIdentity reported = Member();  // a member itself, not a coordinator
-  EXPECT_EQ(DiagnoseCoordinator(member, reported), "a:5432 no longer administers this node's cluster");
-  reported.is_coordinator = true;
-  reported.cluster_id = IdOf(0x22);  // re-created: a new cluster
-  EXPECT_EQ(DiagnoseCoordinator(member, reported), "a:5432 no longer administers this node's cluster");
+// The version is judged first: an old version may not even report the rest.
+TEST(DiagnoseNodeTest, TheVersionComesFirst) {
+  CandidateIdentity reported;
+  reported.extension_version = "0.0";
+  EXPECT_EQ(DiagnoseNode(Cluster(), Node(1, "a"), reported, kVersion, kSelf),
+            "a:5432 runs phantomdb 0.0, this node runs 0.1");
 }
 
 }  // namespace

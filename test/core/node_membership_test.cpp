@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "core/common/error.hpp"
-#include "core/metadata/command_apply.hpp"
+#include "core/metadata/cluster_id.hpp"
+#include "apply_next.hpp"
 #include "expect_error.hpp"
 #include "in_memory_catalog.hpp"
 
@@ -39,12 +40,12 @@ CandidateIdentity FreshCandidate() {
   return candidate;
 }
 
-// The coordinator a:5432 of cluster 0x11.., with b:5432 added, driven
-// through the same decide-then-apply path as the glue.
+// Cluster 0x11.., founded on a:5432, with b:5432 added, driven through the
+// same decide-then-apply path as the glue.
 class MembershipTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ApplyCommand(catalog_, DecideCreateCluster(IdOf(0x11), Request("a"), kNow));
+    ApplyNext(catalog_, DecideCreateCluster(IdOf(0x11), Request("a"), kNow));
     Add(Request("b"));
   }
 
@@ -57,13 +58,11 @@ class MembershipTest : public ::testing::Test {
 
   NodeRecord Add(const AddNodeRequest& request) {
     Command command = DecideAdd(request);
-    ApplyCommand(catalog_, command);
+    ApplyNext(catalog_, command);
     return std::get<AddNode>(command).node;
   }
 
-  void Remove(const std::string& node_ref) {
-    ApplyCommand(catalog_, DecideRemoveNode(Cluster(), Nodes(), {}, node_ref));
-  }
+  void Remove(const std::string& node_ref) { ApplyNext(catalog_, DecideRemoveNode(Cluster(), Nodes(), {}, node_ref)); }
 
   InMemoryCatalog catalog_;
 };
@@ -140,28 +139,6 @@ TEST(NodeAddressTest, Formats) {
   EXPECT_EQ(NodeAddress("fe80::1%eth0", 6000), "[fe80::1%eth0]:6000");
 }
 
-TEST(CheckIsCoordinatorTest, NoClusterOrCoordinatorPasses) {
-  EXPECT_NO_THROW(CheckIsCoordinator(std::nullopt));
-  EXPECT_NO_THROW(CheckIsCoordinator(ClusterRecord{IdOf(0x11), 1, 2, "a", 5432}));
-}
-
-TEST(CheckIsCoordinatorTest, AMemberIsToldWhereToGo) {
-  ExpectError(
-      [] {
-        CheckIsCoordinator(ClusterRecord{IdOf(0x11), 0, 1, "a", 5432});
-      },
-      {"55000", "this node is a member of a cluster administered from a:5432",
-       "Until metadata is replicated, one node holds the cluster metadata and administers membership.",
-       "Run this function on a:5432."});
-  ExpectError(
-      [] {
-        CheckIsCoordinator(ClusterRecord{IdOf(0x11), 0, 1, "::1", 5433});
-      },
-      {"55000", "this node is a member of a cluster administered from [::1]:5433",
-       "Until metadata is replicated, one node holds the cluster metadata and administers membership.",
-       "Run this function on [::1]:5433."});
-}
-
 TEST(DecideCreateClusterTest, RegistersSelfAsNodeOne) {
   AddNodeRequest self = Request("a");
   self.region = "eu";
@@ -170,8 +147,7 @@ TEST(DecideCreateClusterTest, RegistersSelfAsNodeOne) {
   ASSERT_TRUE(std::holds_alternative<CreateCluster>(command));
   const CreateCluster& create = std::get<CreateCluster>(command);
   EXPECT_EQ(create.cluster_id, IdOf(0x11));
-  EXPECT_EQ(create.self,
-            (NodeRecord{1, "a:5432", "a", 5432, "eu", NodeRole::kReplica, NodeState::kActive, true, kNow}));
+  EXPECT_EQ(create.self, (NodeRecord{1, "a:5432", "a", 5432, "eu", NodeRole::kReplica, NodeState::kActive, kNow}));
 }
 
 TEST(DecideCreateClusterTest, UsesTheGivenName) {
@@ -188,13 +164,16 @@ TEST(DecideCreateClusterTest, RejectsAnUnknownRole) {
 }
 
 TEST_F(MembershipTest, CreateThenAddBuildsTheCatalog) {
-  EXPECT_EQ(Cluster(), (ClusterRecord{IdOf(0x11), 1, 3, "a", 5432}));
+  ClusterRecord expected;
+  expected.cluster_id = IdOf(0x11);
+  expected.next_node_id = 3;
+  expected.metadata_version = 2;
+  EXPECT_EQ(Cluster(), expected);
   const std::vector<NodeRecord> nodes = Nodes();
   ASSERT_EQ(nodes.size(), 2u);
-  EXPECT_EQ(nodes[0],
-            (NodeRecord{1, "a:5432", "a", 5432, "default", NodeRole::kPrimary, NodeState::kActive, true, kNow}));
-  EXPECT_EQ(nodes[1],
-            (NodeRecord{2, "b:5432", "b", 5432, "default", NodeRole::kPrimary, NodeState::kActive, true, kNow}));
+  EXPECT_EQ(nodes[0], (NodeRecord{1, "a:5432", "a", 5432, "default", NodeRole::kPrimary, NodeState::kActive, kNow}));
+  // Joining until the Raft leader sees it caught up.
+  EXPECT_EQ(nodes[1], (NodeRecord{2, "b:5432", "b", 5432, "default", NodeRole::kPrimary, NodeState::kJoining, kNow}));
 }
 
 TEST_F(MembershipTest, AddNodeTakesTheRequestedFields) {
@@ -205,7 +184,7 @@ TEST_F(MembershipTest, AddNodeTakesTheRequestedFields) {
   const Command command = DecideAdd(request);
   ASSERT_TRUE(std::holds_alternative<AddNode>(command));
   EXPECT_EQ(std::get<AddNode>(command).node,
-            (NodeRecord{3, "replica-1", "::1", 6000, "eu-west", NodeRole::kReplica, NodeState::kActive, true, kNow}));
+            (NodeRecord{3, "replica-1", "::1", 6000, "eu-west", NodeRole::kReplica, NodeState::kJoining, kNow}));
 }
 
 TEST_F(MembershipTest, FindRegisteredNode) {
@@ -239,15 +218,55 @@ TEST_F(MembershipTest, FindRegisteredNodeRejectsAnotherName) {
                "Call phantom_add_node without node_name, or with node_name => 'b:5432'."});
 }
 
+ExpectedError ThisNodeError(const std::string& address) {
+  return {"42710", address + " is this node, already registered under another address", "",
+          "SELECT node_name, host, port FROM phantom_nodes lists the nodes."};
+}
+
+ExpectedError OtherClusterError(const std::string& address) {
+  return {"55000", "node \"" + address + "\" already belongs to another cluster",
+          "It belongs to cluster 33333333-3333-3333-3333-333333333333, this node to cluster "
+          "11111111-1111-1111-1111-111111111111.",
+          "Remove it from that cluster with phantom_remove_node, or drop and re-create the extension phantomdb on it "
+          "so that it forgets that cluster."};
+}
+
 TEST_F(MembershipTest, AddNodeRejectsThisNodeUnderAnotherAddress) {
   CandidateIdentity candidate = FreshCandidate();
   candidate.is_local_node = true;
   candidate.cluster_id = IdOf(0x11);
-  candidate.is_coordinator = true;
-  candidate.coordinates_others = true;
-  candidate.cluster_coordinator = "a:5432";
-  ExpectError([&] { DecideAdd(Request("localhost"), candidate); },
-              {"42710", "localhost:5432 is this node, already registered as a:5432"});
+  ExpectError([&] { DecideAdd(Request("localhost"), candidate); }, ThisNodeError("localhost:5432"));
+  // Whatever cluster it reports: it is this node all the same.
+  candidate.cluster_id.reset();
+  ExpectError([&] { DecideAdd(Request("127.0.0.1"), candidate); }, ThisNodeError("127.0.0.1:5432"));
+}
+
+// Its own catalog describes another cluster, which may still count on it.
+TEST_F(MembershipTest, AddNodeRejectsANodeOfAnotherCluster) {
+  CandidateIdentity candidate = FreshCandidate();
+  candidate.cluster_id = IdOf(0x33);
+  ExpectError([&] { DecideAdd(Request("c"), candidate); }, OtherClusterError("c:5432"));
+  ExpectError([&] { DecideAdd(Request("::1", 6000), candidate); }, OtherClusterError("[::1]:6000"));
+}
+
+// Removed while unreachable (or its add rolled back after it recorded the
+// cluster): it still believes it belongs here, and this catalog says it
+// does not, so it may be added again, as a new node.
+TEST_F(MembershipTest, AddNodeAcceptsANodeThatBelievesItIsInThisCluster) {
+  const NodeRecord first = Add(Request("c"));
+  Remove("c:5432");
+  CandidateIdentity candidate = FreshCandidate();
+  candidate.cluster_id = IdOf(0x11);
+  const Command command = DecideAdd(Request("c"), candidate);
+  const NodeRecord& again = std::get<AddNode>(command).node;
+  EXPECT_EQ(again.node_id, first.node_id + 1);
+  EXPECT_EQ(again.state, NodeState::kJoining);
+}
+
+TEST_F(MembershipTest, AddNodeAcceptsANodeInNoCluster) {
+  const Command command = DecideAdd(Request("c"));
+  EXPECT_EQ(std::get<AddNode>(command).node,
+            (NodeRecord{3, "c:5432", "c", 5432, "default", NodeRole::kPrimary, NodeState::kJoining, kNow}));
 }
 
 TEST_F(MembershipTest, AddNodeRejectsADuplicateName) {
@@ -281,61 +300,13 @@ TEST_F(MembershipTest, AddNodeNeedsTheSameVersion) {
                "Install the same version on every node, then ALTER EXTENSION phantomdb UPDATE."});
 }
 
-TEST_F(MembershipTest, AddNodeRejectsACoordinatorOfAnotherCluster) {
-  CandidateIdentity candidate = FreshCandidate();
-  candidate.cluster_id = IdOf(0x33);
-  candidate.is_coordinator = true;
-  candidate.coordinates_others = true;
-  candidate.cluster_coordinator = "c:5432";
-  ExpectError([&] { DecideAdd(Request("c"), candidate); },
-              {"55000", "node c:5432 already belongs to another cluster", "That cluster is administered from c:5432.",
-               "Remove the node there with phantom_remove_node first."});
-}
-
-TEST_F(MembershipTest, AddNodeRejectsAMemberOfAnotherCluster) {
-  CandidateIdentity candidate = FreshCandidate();
-  candidate.cluster_id = IdOf(0x33);
-  candidate.cluster_coordinator = "z:5432";
-  ExpectError([&] { DecideAdd(Request("c"), candidate); },
-              {"55000", "node c:5432 already belongs to another cluster", "That cluster is administered from z:5432.",
-               "Remove the node there with phantom_remove_node first."});
-}
-
-TEST_F(MembershipTest, AddNodeAcceptsANodeAloneInItsOwnCluster) {
-  CandidateIdentity candidate = FreshCandidate();
-  candidate.cluster_id = IdOf(0x33);
-  candidate.is_coordinator = true;
-  candidate.cluster_coordinator = "c:5432";
-  EXPECT_NO_THROW(DecideAdd(Request("c"), candidate));
-  // It may have registered itself under another name for the same machine.
-  candidate.cluster_coordinator = "localhost:5432";
-  EXPECT_NO_THROW(DecideAdd(Request("c"), candidate));
-}
-
-// Left over from a rolled-back add: its cluster is administered from this
-// node's address, and this catalog is the authority for that address.
-TEST_F(MembershipTest, AddNodeAcceptsAMemberAdministeredFromHere) {
-  CandidateIdentity candidate = FreshCandidate();
-  candidate.cluster_id = IdOf(0x33);
-  candidate.cluster_coordinator = "a:5432";
-  EXPECT_NO_THROW(DecideAdd(Request("c"), candidate));
-}
-
-TEST_F(MembershipTest, AddNodeAcceptsAMemberOfThisCluster) {
-  CandidateIdentity candidate = FreshCandidate();
-  candidate.cluster_id = IdOf(0x11);
-  candidate.cluster_coordinator = "a:5432";
-  EXPECT_NO_THROW(DecideAdd(Request("c"), candidate));
-}
-
 TEST_F(MembershipTest, ChecksRunInOrder) {
   CandidateIdentity candidate;  // no extension, in another cluster
   candidate.cluster_id = IdOf(0x33);
-  candidate.cluster_coordinator = "z:5432";
   AddNodeRequest request = Request("c");
   request.name = "b:5432";
   candidate.is_local_node = true;
-  ExpectError([&] { DecideAdd(request, candidate); }, {"42710", "c:5432 is this node, already registered as a:5432"});
+  ExpectError([&] { DecideAdd(request, candidate); }, ThisNodeError("c:5432"));
   candidate.is_local_node = false;
   ExpectError([&] { DecideAdd(request, candidate); },
               {"42710", "a node named \"b:5432\" already exists", "Node \"b:5432\" is b:5432."});
@@ -348,24 +319,9 @@ TEST_F(MembershipTest, ChecksRunInOrder) {
               {"55000", "node c:5432 runs phantomdb 0.0, this node runs 0.1", "",
                "Install the same version on every node, then ALTER EXTENSION phantomdb UPDATE."});
   candidate.extension_version = kVersion;
-  ExpectError([&] { DecideAdd(request, candidate); },
-              {"55000", "node c:5432 already belongs to another cluster", "That cluster is administered from z:5432.",
-               "Remove the node there with phantom_remove_node first."});
+  ExpectError([&] { DecideAdd(request, candidate); }, OtherClusterError("c:5432"));
   candidate.cluster_id = std::nullopt;
   EXPECT_EQ(std::get<AddNode>(DecideAdd(request, candidate)).node.node_id, 3);
-}
-
-TEST_F(MembershipTest, AtMostFiveRaftVoters) {
-  for (const char* host : {"c", "d", "e"}) EXPECT_TRUE(Add(Request(host)).is_raft_voter) << host;
-  EXPECT_FALSE(Add(Request("f")).is_raft_voter);  // a, b, c, d, e vote
-  EXPECT_FALSE(Add(Request("g")).is_raft_voter);
-  // A voter's removal frees a seat for the next node.
-  Remove("c:5432");
-  EXPECT_TRUE(Add(Request("h")).is_raft_voter);
-  EXPECT_FALSE(Add(Request("i")).is_raft_voter);
-  int voters = 0;
-  for (const NodeRecord& node : Nodes()) voters += node.is_raft_voter ? 1 : 0;
-  EXPECT_EQ(voters, kMaxRaftVoters);
 }
 
 TEST_F(MembershipTest, IdsAreNeverReused) {
@@ -434,102 +390,22 @@ TEST_F(MembershipTest, RemoveNodeRefusesANodeHoldingShardPlacements) {
   EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {orders, lines}, "c:5432").node_id, 3);
 }
 
-TEST_F(MembershipTest, RemoveNodeRejectsTheCoordinatorWhileOthersRemain) {
-  const ExpectedError expected{
-      "55000", "cannot remove node \"a:5432\": it holds the cluster metadata",
-      "Until metadata is replicated, the node where the cluster was first used administers it.",
-      "Remove the other nodes first."};
-  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), {}, "a:5432"); }, expected);
+// Every node holds the catalog: the founding node, or the one deciding, is a
+// node like any other.
+TEST_F(MembershipTest, RemoveNodeAcceptsTheFoundingNode) {
   Add(Request("c"));
-  Remove("b:5432");
-  ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), {}, "a:5432"); }, expected);
+  EXPECT_EQ(DecideRemoveNode(Cluster(), Nodes(), {}, "a:5432").node_id, 1);
+  Remove("a:5432");
+  EXPECT_EQ(Nodes().size(), 2u);
+  EXPECT_EQ(Nodes()[0].host, "b");
+  // And the catalog goes on: the next node still gets a fresh id.
+  EXPECT_EQ(Add(Request("a")).node_id, 4);
 }
 
 TEST_F(MembershipTest, RemoveNodeRejectsTheLastNode) {
   Remove("b:5432");
   ExpectError([&] { DecideRemoveNode(Cluster(), Nodes(), {}, "a:5432"); },
               {"55000", "cannot remove node \"a:5432\": it is the last node of the cluster"});
-}
-
-TEST(DecideJoinClusterTest, AFreshNodeJoins) {
-  const JoinCluster join{IdOf(0x11), "a", 5432};
-  const std::optional<Command> command = DecideJoinCluster(std::nullopt, {}, join);
-  ASSERT_TRUE(command);
-  EXPECT_EQ(*command, Command(join));
-}
-
-TEST(DecideJoinClusterTest, AlreadyInThatClusterIsANoOp) {
-  const JoinCluster join{IdOf(0x11), "a", 5432};
-  EXPECT_EQ(DecideJoinCluster(ClusterRecord{IdOf(0x11), 0, 1, "a", 5432}, {}, join), std::nullopt);
-  // A retried add whose coordinator is now reached under another address.
-  EXPECT_EQ(DecideJoinCluster(ClusterRecord{IdOf(0x11), 0, 1, "a.example", 5432}, {}, join), std::nullopt);
-}
-
-TEST(DecideJoinClusterTest, ANodeAloneInItsOwnClusterJoins) {
-  const JoinCluster join{IdOf(0x11), "a", 5432};
-  NodeRecord self;
-  self.node_id = 1;
-  const std::optional<Command> command = DecideJoinCluster(ClusterRecord{IdOf(0x22), 1, 2, "c", 5432}, {self}, join);
-  ASSERT_TRUE(command);
-  EXPECT_EQ(*command, Command(join));
-}
-
-// Also when the join names the coordinator's own address: that is another
-// server advertising the same host:port, not a stale membership.
-TEST(DecideJoinClusterTest, ACoordinatorOfOthersRefuses) {
-  NodeRecord self;
-  self.node_id = 1;
-  NodeRecord other;
-  other.node_id = 2;
-  for (const char* own_host : {"c", "a"}) {
-    ExpectError(
-        [&] {
-          DecideJoinCluster(ClusterRecord{IdOf(0x22), 1, 3, own_host, 5432}, {self, other}, {IdOf(0x11), "a", 5432});
-        },
-        {"55000", "this node already belongs to another cluster",
-         std::string("That cluster is administered from ") + own_host + ":5432."});
-  }
-}
-
-TEST(DecideJoinClusterTest, AMemberElsewhereRefuses) {
-  ExpectError(
-      [] {
-        DecideJoinCluster(ClusterRecord{IdOf(0x22), 0, 1, "::1", 6000}, {}, {IdOf(0x11), "a", 5432});
-      },
-      {"55000", "this node already belongs to another cluster", "That cluster is administered from [::1]:6000."});
-}
-
-TEST(DecideJoinClusterTest, AMemberAdministeredFromTheSameCoordinatorRejoins) {
-  const JoinCluster join{IdOf(0x11), "a", 5432};
-  const std::optional<Command> command = DecideJoinCluster(ClusterRecord{IdOf(0x22), 0, 1, "a", 5432}, {}, join);
-  ASSERT_TRUE(command);
-  EXPECT_EQ(*command, Command(join));
-}
-
-TEST(DecideLeaveClusterTest, AMemberLeaves) {
-  const std::optional<Command> command = DecideLeaveCluster(ClusterRecord{IdOf(0x11), 0, 1, "a", 5432}, IdOf(0x11));
-  ASSERT_TRUE(command);
-  EXPECT_EQ(*command, Command(LeaveCluster{IdOf(0x11)}));
-}
-
-TEST(DecideLeaveClusterTest, NothingToLeave) {
-  EXPECT_EQ(DecideLeaveCluster(std::nullopt, IdOf(0x11)), std::nullopt);
-  EXPECT_EQ(DecideLeaveCluster(ClusterRecord{IdOf(0x22), 0, 1, "a", 5432}, IdOf(0x11)), std::nullopt);
-  EXPECT_EQ(DecideLeaveCluster(ClusterRecord{IdOf(0x11), 1, 2, "a", 5432}, IdOf(0x11)), std::nullopt);
-}
-
-// The glue's whole round trip on the added node: join, retry, leave, join another.
-TEST(MembershipRoundTripTest, JoinRetryLeaveAndJoinAnother) {
-  InMemoryCatalog member;
-  const JoinCluster first{IdOf(0x11), "a", 5432};
-  ApplyCommand(member, *DecideJoinCluster(member.GetCluster(), member.ListNodes(), first));
-  EXPECT_EQ(DecideJoinCluster(member.GetCluster(), member.ListNodes(), first), std::nullopt);
-  EXPECT_THROW(CheckIsCoordinator(member.GetCluster()), Error);
-  ApplyCommand(member, *DecideLeaveCluster(member.GetCluster(), IdOf(0x11)));
-  EXPECT_EQ(DecideLeaveCluster(member.GetCluster(), IdOf(0x11)), std::nullopt);
-  const JoinCluster second{IdOf(0x22), "z", 5432};
-  ApplyCommand(member, *DecideJoinCluster(member.GetCluster(), member.ListNodes(), second));
-  EXPECT_EQ(member.cluster, (ClusterRecord{IdOf(0x22), 0, 1, "z", 5432}));
 }
 
 // Lengths are counted in bytes, as Postgres counts identifier lengths.
@@ -559,66 +435,10 @@ TEST_F(MembershipTest, AddNodeNeverChangesTheCatalog) {
   EXPECT_EQ(catalog_, before);
 }
 
-// With five voters the sixth node does not vote; the voter flag depends on
-// the nodes passed in, not on ids.
-TEST(DecideAddNodeTest, VoterCapCountsVoters) {
-  const ClusterRecord cluster{IdOf(0x11), 1, 9, "a", 5432};
-  std::vector<NodeRecord> nodes;
-  for (NodeId id = 1; id <= 5; id++) {
-    NodeRecord node;
-    node.node_id = id;
-    node.name = "n" + std::to_string(id);
-    node.host = "h" + std::to_string(id);
-    node.port = 5432;
-    node.is_raft_voter = true;
-    nodes.push_back(node);
-  }
-  CandidateIdentity candidate;
-  candidate.extension_version = kVersion;
-  AddNode add = std::get<AddNode>(DecideAddNode(cluster, nodes, Request("x"), candidate, kVersion, kNow));
-  EXPECT_FALSE(add.node.is_raft_voter);
-  EXPECT_EQ(add.node.node_id, 9);  // next_node_id, not the count of nodes
-  nodes[2].is_raft_voter = false;
-  add = std::get<AddNode>(DecideAddNode(cluster, nodes, Request("x"), candidate, kVersion, kNow));
-  EXPECT_TRUE(add.node.is_raft_voter);
-}
-
 TEST(DecideRemoveNodeTest, NothingToRemoveWithoutACluster) {
   ExpectError([] { DecideRemoveNode(ClusterRecord{}, {}, {}, "a:5432"); },
               {"42704", "node \"a:5432\" does not exist", "",
                "SELECT node_name, host, port FROM phantom_nodes lists the nodes."});
-}
-
-TEST(DecideJoinClusterTest, ACoordinatorWithNoRowsIsAlone) {
-  const JoinCluster join{IdOf(0x11), "a", 5432};
-  const std::optional<Command> command = DecideJoinCluster(ClusterRecord{IdOf(0x22), 1, 2, "c", 5432}, {}, join);
-  ASSERT_TRUE(command);
-  EXPECT_EQ(*command, Command(join));
-}
-
-TEST(DecideJoinClusterTest, TheCoordinatorAddressMustMatchExactly) {
-  // Same host, another port; and the same machine under another name.
-  for (const ClusterRecord& cluster :
-       {ClusterRecord{IdOf(0x22), 0, 1, "a", 5433}, ClusterRecord{IdOf(0x22), 0, 1, "a.example", 5432}})
-    ExpectError(
-        [&] {
-          DecideJoinCluster(cluster, {}, {IdOf(0x11), "a", 5432});
-        },
-        {"55000", "this node already belongs to another cluster",
-         "That cluster is administered from " + NodeAddress(cluster.coordinator_host, cluster.coordinator_port) + "."});
-}
-
-// A coordinator that claims this node's own address is another server
-// advertising the same host:port: it is refused, not treated as stale.
-TEST_F(MembershipTest, AddNodeRejectsACoordinatorClaimingThisAddress) {
-  CandidateIdentity candidate = FreshCandidate();
-  candidate.cluster_id = IdOf(0x33);
-  candidate.is_coordinator = true;
-  candidate.coordinates_others = true;
-  candidate.cluster_coordinator = "a:5432";
-  ExpectError([&] { DecideAdd(Request("c"), candidate); },
-              {"55000", "node c:5432 already belongs to another cluster", "That cluster is administered from a:5432.",
-               "Remove the node there with phantom_remove_node first."});
 }
 
 TEST(FoundingRequestTest, KeepsTheCallWhenItNamesThisNode) {

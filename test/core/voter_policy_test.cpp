@@ -149,6 +149,18 @@ TEST(VoterPolicyTest, AFailedVoterIsReplacedByALearnerFirst) {
   ExpectPlan(Step(nodes, conf, 3, Inputs(nodes)), VoterAction::kNone, 0);
 }
 
+// phantom_remove_node on a two-voter group: the removed voter still answers
+// until it is out, and only while it does can the group let it go.
+TEST(VoterPolicyTest, ARemovedVoterThatStillAnswersIsTakenOut) {
+  std::vector<NodeRecord> nodes = {Node(1)};
+  ConfState conf{{1, 2}, {}};
+  VoterInputs inputs = Inputs(nodes);
+  ExpectPlan(Step(nodes, conf, 3, inputs), VoterAction::kNone, 0);  // silent: no quorum to remove it with
+  inputs.responsive.insert(2);
+  ExpectPlan(Step(nodes, conf, 3, inputs), VoterAction::kRemove, 2);
+  EXPECT_EQ(conf, (ConfState{{1}, {}}));
+}
+
 TEST(VoterPolicyTest, WithoutALearnerTheFailedVoterGoesAndTheCountStaysOdd) {
   std::vector<NodeRecord> nodes = {Node(1), Node(2), Node(3, NodeState::kFailed)};
   ConfState conf{{1, 2, 3}, {}};

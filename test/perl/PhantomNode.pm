@@ -1,7 +1,7 @@
 # PhantomDB nodes for the TAP tests: new_node makes a
 # PostgreSQL::Test::Cluster server on 127.0.0.1, registered under its own
-# name, with the extension preloaded (unless no_preload) and, when given, a
-# phantomdb.node_timeout_ms. The other helpers build a cluster of them and
+# name, with the extension preloaded (unless no_preload), when given a
+# phantomdb.node_timeout_ms, and any further postgresql.conf lines (conf). The other helpers build a cluster of them and
 # drive transactions stopped at a fault point (phantomdb.fault_injection).
 package PhantomNode;
 
@@ -12,7 +12,7 @@ use Exporter 'import';
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(new_node new_cluster key_on start_paused release_paused);
+our @EXPORT = qw(new_node new_cluster key_on start_paused release_paused raft_status wait_for_leader start_again);
 
 sub new_node
 {
@@ -25,10 +25,13 @@ sub new_node
 	# Multi-node writes commit with PREPARE TRANSACTION on the participants.
 	$node->append_conf('postgresql.conf',
 		"max_prepared_transactions = " . ($opts{max_prepared_transactions} // 10));
+	# Three background workers per database with phantomdb.
+	$node->append_conf('postgresql.conf', 'max_worker_processes = 16');
 	$node->append_conf('postgresql.conf', "phantomdb.node_timeout_ms = $opts{timeout_ms}")
 	  if $opts{timeout_ms};
 	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'phantomdb'")
 	  unless $opts{no_preload};
+	$node->append_conf('postgresql.conf', $_) for @{ $opts{conf} // [] };
 	$node->start;
 	return $node;
 }
@@ -76,6 +79,49 @@ sub start_paused
 		'>', \$out, '2>', \$err);
 	$coordinator->wait_for_log(qr/paused at fault point $point/, $offset);
 	return ($h, \$err);
+}
+
+# Starts a node whose postmaster was killed: its children may hold the
+# shared memory (and the pid file's pid may not be reaped yet) for a moment.
+sub start_again
+{
+	my ($node) = @_;
+	for (1 .. 50)
+	{
+		# A failed start reads the dead postmaster's pid from its pid file.
+		$node->{_pid} = undef;
+		return if $node->start(fail_ok => 1);
+		select(undef, undef, undef, 0.2);
+	}
+	die "could not restart " . $node->name;
+}
+
+# phantom_raft_status() of node as a hash (voters and learners as text).
+sub raft_status
+{
+	my ($node) = @_;
+	my $row = $node->safe_psql('postgres',
+		"SELECT node_id, role, term, coalesce(leader_id, 0), commit_index, applied_index, voters, learners "
+		  . "FROM phantom_raft_status()");
+	my %status;
+	@status{qw(node_id role term leader commit applied voters learners)} = split /\|/, $row;
+	return \%status;
+}
+
+# Waits until every given node reports the same leader, other than
+# `not_leader` when given; returns its node id (0 on timeout, after 60 s).
+sub wait_for_leader
+{
+	my ($nodes, $not_leader) = @_;
+	for (1 .. 600)
+	{
+		my %leaders = map { raft_status($_)->{leader} => 1 } @$nodes;
+		my @seen = keys %leaders;
+		return $seen[0]
+		  if @seen == 1 && $seen[0] != 0 && (!defined $not_leader || $seen[0] != $not_leader);
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
 }
 
 # Lets a stopped commit go on and waits for its psql to end.

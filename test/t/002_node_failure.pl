@@ -52,27 +52,16 @@ $node1->safe_psql('postgres', "SELECT phantom_create_distributed_table('items', 
 is($node1->safe_psql('postgres', "SELECT pg_relation_size('items')"), '0', 'after the retry the rows moved out of the local table');
 is($node1->safe_psql('postgres', 'SELECT name FROM items WHERE id = 42'), '42', 'and are read from their shard');
 
-# Until the metadata reaches every node, the other nodes refuse their empty
-# shell instead of reading or writing it.
-for my $sql ('SELECT count(*) FROM items', "INSERT INTO items VALUES (1, 'x')", 'COPY items TO STDOUT')
-{
-	my ($rc, $out, $err) = $node2->psql('postgres', $sql);
-	isnt($rc, 0, "a member refuses: $sql");
-	like($err, qr/table "items" is a distributed table administered from node 127\.0\.0\.1:${\$node1->port}/,
-		'and names the node to use');
-}
+# Every node holds the metadata: the other nodes read and write the table too.
+is($node2->safe_psql('postgres', 'SELECT count(*) FROM items'), '100', 'node2 reads the table');
+$node3->safe_psql('postgres', "INSERT INTO items VALUES (1000, 'x')");
+is($node2->safe_psql('postgres', 'SELECT name FROM items WHERE id = 1000'), 'x', 'node3 writes it, node2 reads it');
+is(scalar(() = $node3->safe_psql('postgres', 'COPY items TO STDOUT') =~ /\n/g) + 1, 101, 'node3 copies it out');
+$node2->safe_psql('postgres', 'DELETE FROM items WHERE id = 1000');
 
 # A key whose shard is on node2, and one whose shard is on node3.
-sub key_on
-{
-	my ($node_name) = @_;
-	return $node1->safe_psql('postgres', qq{
-		SELECT k FROM generate_series(1, 100) k
-		 WHERE (SELECT node FROM phantom_shards WHERE shard_id = phantom_shard_for_value('items', k)) = '$node_name'
-		 ORDER BY k LIMIT 1});
-}
-my $key2 = key_on('node2');
-my $key3 = key_on('node3');
+my $key2 = key_on($node1, 'items', 'node2');
+my $key3 = key_on($node1, 'items', 'node3');
 is($node1->safe_psql('postgres', "SELECT name FROM items WHERE id = $key2"), $key2, 'a row on node2 is read');
 
 # --- A node killed mid-query. ---
@@ -94,7 +83,17 @@ my $down = $session->query("SELECT name FROM items WHERE id = $key2");
 like($session->{stderr}, qr/could not connect to node 127\.0\.0\.1:${\$node2->port}/,
 	'a query to the dead node fails with a clear error');
 $session->{stderr} = '';
+# The leader declares it failed after a few node timeouts; then queries of
+# its shards fail at once, naming it, without trying to connect.
+ok($node1->poll_query_until('postgres', "SELECT state = 'failed' FROM phantom_nodes WHERE node_name = 'node2'"),
+	'the cluster marks the dead node failed');
+$down = $session->query("SELECT name FROM items WHERE id = $key2");
+like($session->{stderr}, qr/node "node2" \(127\.0\.0\.1:${\$node2->port}\) has failed/,
+	'a query to the failed node says so');
+$session->{stderr} = '';
 $node2->start;
+ok($node1->poll_query_until('postgres', "SELECT state = 'active' FROM phantom_nodes WHERE node_name = 'node2'"),
+	'the node rejoins by itself when it is back');
 is($session->query("SELECT name FROM items WHERE id = $key2"), $key2, 'once the node is back, the session reaches it again');
 
 # --- Cancelling a long remote query stops it on the node. ---

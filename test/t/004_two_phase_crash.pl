@@ -36,20 +36,6 @@ my @transfer = (
 	"UPDATE accounts SET balance = balance - 10 WHERE id = $k2",
 	"UPDATE accounts SET balance = balance + 10 WHERE id = $k3", 'COMMIT');
 
-sub start_again
-{
-	my ($node) = @_;
-	# Children of a killed postmaster may hold its shared memory for a moment.
-	for (1 .. 50)
-	{
-		# A failed start reads the dead postmaster's pid from its pid file.
-		$node->{_pid} = undef;
-		return if $node->start(fail_ok => 1);
-		usleep(200_000);
-	}
-	BAIL_OUT("could not restart " . $node->name);
-}
-
 # Balances of the two keys as every node stores them (each key lives on one
 # node, so this reads through the coordinator's routing).
 sub balances

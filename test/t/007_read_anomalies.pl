@@ -21,10 +21,9 @@ use FindBin;
 use lib "$FindBin::RealBin/../perl";
 use PhantomNode;
 
-my ($node1, $node2, $node3) = new_cluster(3, timeout_ms => 3000);
-# Recovery runs only when this test calls it.
-$node1->append_conf('postgresql.conf', 'phantomdb.max_prepared_recovery_interval_ms = 3600000');
-$node1->reload;
+# Recovery runs only when this test calls it (and once as each node starts).
+my ($node1, $node2, $node3) =
+  new_cluster(3, timeout_ms => 3000, conf => ['phantomdb.max_prepared_recovery_interval_ms = 3600000']);
 $node1->safe_psql(
 	'postgres', q{
 	CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);

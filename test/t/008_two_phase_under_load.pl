@@ -53,18 +53,6 @@ my $load = IPC::Run::start(
 	],
 	'>', \my $runs, '2>', \my $load_err);
 
-sub start_again
-{
-	my ($node) = @_;
-	for (1 .. 50)
-	{
-		$node->{_pid} = undef;
-		return if $node->start(fail_ok => 1);
-		usleep(200_000);
-	}
-	BAIL_OUT("could not restart " . $node->name);
-}
-
 for my $victim ($node2, $node1, $node3)
 {
 	sleep 4;

@@ -56,11 +56,11 @@ const char* CommandName(const Command& command) {
     const char* operator()(const CreateCluster&) const { return "CreateCluster"; }
     const char* operator()(const AddNode&) const { return "AddNode"; }
     const char* operator()(const RemoveNode&) const { return "RemoveNode"; }
-    const char* operator()(const JoinCluster&) const { return "JoinCluster"; }
-    const char* operator()(const LeaveCluster&) const { return "LeaveCluster"; }
     const char* operator()(const CreateDistributedTable&) const { return "CreateDistributedTable"; }
     const char* operator()(const DropDistributedTable&) const { return "DropDistributedTable"; }
     const char* operator()(const RenameDistributedTable&) const { return "RenameDistributedTable"; }
+    const char* operator()(const SetNodeState&) const { return "SetNodeState"; }
+    const char* operator()(const MetadataBarrier&) const { return "MetadataBarrier"; }
   };
   return std::visit(Namer{}, command);
 }

@@ -1,6 +1,9 @@
-// Metadata commands: the only way the cluster catalog changes. A command is a
-// plain value; it is encoded by command_codec, appended to the metadata log
-// and applied by command_apply on every node (later: after Raft commits it).
+// Metadata commands: the only way the replicated cluster catalog changes. A
+// command is a plain value; a node wraps it in a Proposal (proposal.hpp),
+// proposes it to the metadata Raft log, and every node applies the committed
+// entries in log order through command_apply, so every node holds the same
+// catalog. Facts that differ between nodes (which node a server is) are not
+// in the catalog: the glue keeps them node-locally.
 #pragma once
 
 #include <array>
@@ -30,25 +33,27 @@ struct NodeRecord {
   std::string region;
   NodeRole role = NodeRole::kPrimary;
   NodeState state = NodeState::kActive;
-  bool is_raft_voter = false;
-  int64_t last_heartbeat_us = 0;  // microseconds since the Unix epoch; 0 = never
+  // Microseconds since the Unix epoch; 0 = never. Written by AddNode and by
+  // the Raft leader's SetNodeState, so every node stores the same value.
+  int64_t last_heartbeat_us = 0;
 
   bool operator==(const NodeRecord&) const = default;
 };
 
-// The singleton row of phantomdb.cluster: which cluster this node's catalog
-// describes, and which node holds the metadata log (until Raft replicates it).
+// The singleton row of phantomdb.cluster: which cluster the catalog
+// describes, and the counters every node must hand out identically.
 struct ClusterRecord {
   ClusterId cluster_id{};
-  NodeId local_node_id = 0;      // this node's id; 0 when this node only joined
-  NodeId next_node_id = 1;       // ids are never reused, even after a removal
-  std::string coordinator_host;  // where the metadata is administered
-  int32_t coordinator_port = 0;
+  NodeId next_node_id = 1;  // ids are never reused, even after a removal
   // Like node ids, these are never reused: a shard id names tables on nodes,
   // and a leftover table of a dropped shard must never be mistaken for a new one.
   TableId next_table_id = 1;
   ShardId next_shard_id = 102008;  // shard tables are <table>_<shard id>; six digits read well
   ColocationId next_colocation_id = 1;
+  // The log index of the last accepted versioned command (IsVersioned in
+  // proposal.hpp). A proposal decided on an older catalog is refused, so a
+  // decision never acts on a catalog it did not see.
+  int64_t metadata_version = 0;
 
   bool operator==(const ClusterRecord&) const = default;
 };
@@ -90,7 +95,8 @@ struct TableRecord {
   bool operator==(const TableRecord&) const = default;
 };
 
-// First use of a node: it founds a cluster and registers itself.
+// First use of the cluster: the founding node registers itself. Applying it
+// to a catalog that already describes a cluster is a conflict.
 struct CreateCluster {
   ClusterId cluster_id{};
   NodeRecord self;
@@ -105,20 +111,6 @@ struct AddNode {
 struct RemoveNode {
   NodeId node_id = 0;
   bool operator==(const RemoveNode&) const = default;
-};
-
-// Recorded on a node when another node's cluster adds it.
-struct JoinCluster {
-  ClusterId cluster_id{};
-  std::string coordinator_host;
-  int32_t coordinator_port = 0;
-  bool operator==(const JoinCluster&) const = default;
-};
-
-// Recorded on a node when its cluster removes it; it may join another later.
-struct LeaveCluster {
-  ClusterId cluster_id{};
-  bool operator==(const LeaveCluster&) const = default;
 };
 
 // Registers a distributed or reference table whose shards already exist on
@@ -145,8 +137,24 @@ struct RenameDistributedTable {
   bool operator==(const RenameDistributedTable&) const = default;
 };
 
-using Command = std::variant<CreateCluster, AddNode, RemoveNode, JoinCluster, LeaveCluster, CreateDistributedTable,
-                             DropDistributedTable, RenameDistributedTable>;
+// The Raft leader's failure detector changed a node's state (failure_detector.hpp).
+struct SetNodeState {
+  NodeId node_id = 0;
+  NodeState from = NodeState::kActive;  // applying refuses when the record's state differs
+  NodeState to = NodeState::kActive;
+  int64_t last_heartbeat_us = 0;  // the leader's last answer from the node; 0 = none; stored in the record
+  bool operator==(const SetNodeState&) const = default;
+};
+
+// Changes nothing: phantom_metadata_barrier proposes it to learn when this
+// node has applied everything committed before the call.
+struct MetadataBarrier {
+  bool operator==(const MetadataBarrier&) const = default;
+};
+
+// The order is the codec's tag order (command_codec.cpp): append, never insert.
+using Command = std::variant<CreateCluster, AddNode, RemoveNode, CreateDistributedTable, DropDistributedTable,
+                             RenameDistributedTable, SetNodeState, MetadataBarrier>;
 
 // Names used in SQL output and error messages ("active", "primary", ...).
 const char* NodeStateName(NodeState state);

@@ -1,6 +1,7 @@
-// Applying metadata commands to the catalog; see command_apply.hpp. Each
-// command is checked against the catalog before the first write, so a
-// command that does not fit throws having changed nothing.
+// Applying metadata log entries to the catalog; see command_apply.hpp. Each
+// entry is checked against the catalog before the first write (the index,
+// then whether the proposal is stale, then the command itself), so an entry
+// that does not fit throws having changed nothing.
 #include "core/metadata/command_apply.hpp"
 
 #include <algorithm>
@@ -99,27 +100,28 @@ void CheckHashRanges(const Command& command, const TableRecord& table) {
   }
 }
 
+// Applies one command. Handlers check, then write rows; the cluster record is
+// read once into cluster_ and written back once by the caller (with the new
+// metadata_version for a versioned command), not by each handler.
 class Applier {
  public:
-  Applier(CatalogStore& store, const Command& command) : store_(store), command_(command) {}
+  Applier(CatalogStore& store, const Command& command, std::optional<ClusterRecord>& cluster)
+      : store_(store), command_(command), cluster_(cluster) {}
 
   void operator()(const CreateCluster& create) {
     CheckNodeId(command_, create.self.node_id);
-    if (store_.GetCluster()) Conflict(command_, "this node already belongs to a cluster");
+    if (cluster_) Conflict(command_, "the catalog already describes a cluster");
     ClusterRecord cluster;
     cluster.cluster_id = create.cluster_id;
-    cluster.local_node_id = create.self.node_id;
     cluster.next_node_id = create.self.node_id + 1;
-    cluster.coordinator_host = create.self.host;
-    cluster.coordinator_port = create.self.port;
-    store_.PutCluster(cluster);
+    cluster_ = cluster;
     store_.InsertNode(create.self);
   }
 
   void operator()(const AddNode& add) {
-    std::optional<ClusterRecord> cluster = store_.GetCluster();
+    std::optional<ClusterRecord>& cluster = cluster_;
     CheckNodeId(command_, add.node.node_id);
-    if (!cluster || cluster->local_node_id == 0) Conflict(command_, "this node does not administer a cluster");
+    if (!cluster) Conflict(command_, "the catalog describes no cluster");
     for (const NodeRecord& node : store_.ListNodes()) {
       if (node.node_id == add.node.node_id) Conflict(command_, "node id " + std::to_string(node.node_id) + " is taken");
       if (node.name == add.node.name) Conflict(command_, "node name \"" + node.name + "\" is taken");
@@ -128,7 +130,6 @@ class Applier {
     }
     store_.InsertNode(add.node);
     cluster->next_node_id = std::max(cluster->next_node_id, add.node.node_id + 1);
-    store_.PutCluster(*cluster);
   }
 
   void operator()(const RemoveNode& remove) {
@@ -150,32 +151,10 @@ class Applier {
     store_.DeleteNode(remove.node_id);
   }
 
-  void operator()(const JoinCluster& join) {
-    std::optional<ClusterRecord> cluster = store_.GetCluster();
-    if (cluster && cluster->cluster_id == join.cluster_id) return;
-    // The same rule the node applies before proposing the join.
-    if (!DecideJoinCluster(cluster, store_.ListNodes(), join)) return;
-    ClusterRecord joined;
-    joined.cluster_id = join.cluster_id;
-    joined.local_node_id = 0;
-    joined.next_node_id = 1;
-    joined.coordinator_host = join.coordinator_host;
-    joined.coordinator_port = join.coordinator_port;
-    store_.DeleteAllNodes();
-    store_.PutCluster(joined);
-  }
-
-  void operator()(const LeaveCluster& leave) {
-    std::optional<ClusterRecord> cluster = store_.GetCluster();
-    if (!cluster || cluster->cluster_id != leave.cluster_id || cluster->local_node_id != 0)
-      Conflict(command_, "this node is not a member of that cluster");
-    store_.DeleteCluster();
-  }
-
   void operator()(const CreateDistributedTable& create) {
     const TableRecord& table = create.table;
-    std::optional<ClusterRecord> cluster = store_.GetCluster();
-    if (!cluster || cluster->local_node_id == 0) Conflict(command_, "this node does not administer a cluster");
+    std::optional<ClusterRecord>& cluster = cluster_;
+    if (!cluster) Conflict(command_, "the catalog describes no cluster");
     if (table.table_id < 1 || table.table_id == std::numeric_limits<TableId>::max())
       Conflict(command_, "table id " + std::to_string(table.table_id) + " is out of range");
     const std::vector<TableRecord> tables = store_.ListTables();
@@ -200,7 +179,6 @@ class Applier {
       cluster->next_shard_id = std::max(cluster->next_shard_id, shard.shard_id + 1);
     if (table.colocation_id > 0)
       cluster->next_colocation_id = std::max(cluster->next_colocation_id, table.colocation_id + 1);
-    store_.PutCluster(*cluster);
   }
 
   void operator()(const DropDistributedTable& drop) {
@@ -226,6 +204,25 @@ class Applier {
         Conflict(command_, "table " + QualifiedName(rename.schema_name, rename.table_name) + " is already distributed");
     CheckDistributionColumn(command_, table->method, rename.distribution_column);
     store_.RenameTable(rename.table_id, rename.schema_name, rename.table_name, rename.distribution_column);
+  }
+
+  // The `from` check makes a stale change (from a deposed leader, or decided
+  // before another change to the same node) do nothing, as failure_detector.hpp
+  // relies on; the leader re-evaluates and proposes again if still needed.
+  void operator()(const MetadataBarrier&) {}
+
+  void operator()(const SetNodeState& change) {
+    std::optional<NodeRecord> node;
+    for (const NodeRecord& existing : store_.ListNodes())
+      if (existing.node_id == change.node_id) node = existing;
+    if (!node)
+      throw Error(sqlstate::kUndefinedObject,
+                  "metadata command SetNodeState names unknown node id " + std::to_string(change.node_id));
+    if (node->state != change.from)
+      throw Error(kSerializationFailure, "node id " + std::to_string(change.node_id) + " is " +
+                                             NodeStateName(node->state) + ", not " + NodeStateName(change.from) +
+                                             " as the change to " + NodeStateName(change.to) + " assumed");
+    store_.UpdateNodeState(change.node_id, change.to, change.last_heartbeat_us);
   }
 
  private:
@@ -284,10 +281,33 @@ class Applier {
 
   CatalogStore& store_;
   const Command& command_;
+  std::optional<ClusterRecord>& cluster_;
 };
 
 }  // namespace
 
-void ApplyCommand(CatalogStore& store, const Command& command) { std::visit(Applier(store, command), command); }
+void ApplyCommand(CatalogStore& store, const Proposal& proposal, int64_t index) {
+  std::optional<ClusterRecord> cluster = store.GetCluster();
+  const int64_t version = cluster ? cluster->metadata_version : 0;
+  if (index < 1 || index <= version)
+    throw Error(sqlstate::kInternalError, "metadata log entry " + std::to_string(index) +
+                                              " is not after the catalog's metadata version " +
+                                              std::to_string(version));
+  const bool versioned = IsVersioned(proposal.command);
+  // Checked before the command itself: a proposal decided on an old catalog
+  // may conflict only because of what changed since, and deciding it again
+  // gives the right answer either way.
+  if (versioned && proposal.based_on != 0 && version > proposal.based_on)
+    throw Error(kSerializationFailure, "the cluster's metadata changed while this command was being decided",
+                std::string("The ") + CommandName(proposal.command) + " was decided on the metadata as of log index " +
+                    std::to_string(proposal.based_on) + "; the entry at log index " + std::to_string(version) +
+                    " changed it since.",
+                "Retry the command.");
+  std::visit(Applier(store, proposal.command, cluster), proposal.command);
+  if (versioned && cluster) {
+    cluster->metadata_version = index;
+    store.PutCluster(*cluster);
+  }
+}
 
 }  // namespace phantom::metadata

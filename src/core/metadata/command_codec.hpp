@@ -1,5 +1,6 @@
-// Binary encoding of metadata commands, the bytes that the metadata log stores
-// and Raft will replicate. Layout (all integers little-endian):
+// Binary encoding of metadata commands, the bytes a proposal (proposal.hpp)
+// carries through the metadata Raft log. Layout (all integers little-endian),
+// in the shared frame of codec_frame.hpp:
 //   magic "PHMC" | format version u8 | command tag u8 | payload length u32 |
 //   payload | CRC-32C u32 over everything before it
 // Decoding checks every length against the bytes actually present before
@@ -13,7 +14,10 @@
 
 namespace phantom::metadata {
 
-inline constexpr uint8_t kCommandFormatVersion = 1;
+// Version 2 dropped JoinCluster, LeaveCluster and the node's Raft voter flag,
+// renumbering the tags after them; version 1 was never released, so nothing
+// needs to read it.
+inline constexpr uint8_t kCommandFormatVersion = 2;
 
 std::string EncodeCommand(const Command& command);
 

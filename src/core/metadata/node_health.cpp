@@ -6,24 +6,20 @@
 namespace phantom::metadata {
 
 std::optional<std::string> DiagnoseNode(const ClusterRecord& cluster, const NodeRecord& node,
-                                        const CandidateIdentity& reported, const std::string& local_extension_version) {
+                                        const CandidateIdentity& reported, const std::string& local_extension_version,
+                                        NodeId local_node_id) {
   const std::string address = NodeAddress(node.host, node.port);
   if (reported.extension_version != local_extension_version)
     return address + " runs phantomdb " +
            (reported.extension_version.empty() ? "(not installed)" : reported.extension_version) + ", this node runs " +
            local_extension_version;
-  const bool is_self = node.node_id == cluster.local_node_id;
+  const bool is_self = node.node_id == local_node_id;
   if (is_self && !reported.is_local_node)
     return address + " is not this node: phantomdb.advertise_host or the port is wrong";
-  if (!is_self && reported.cluster_id != cluster.cluster_id)
-    return address + " does not consider itself a member of this cluster";
-  return std::nullopt;
-}
-
-std::optional<std::string> DiagnoseCoordinator(const ClusterRecord& cluster, const CandidateIdentity& reported) {
-  if (reported.cluster_id != cluster.cluster_id || !reported.is_coordinator)
-    return NodeAddress(cluster.coordinator_host, cluster.coordinator_port) +
-           " no longer administers this node's cluster";
+  // Another node's address reaching this server would pass the cluster check
+  // below while that node is not reached at all.
+  if (!is_self && reported.is_local_node) return address + " reaches this node, not node \"" + node.name + "\"";
+  if (reported.cluster_id != cluster.cluster_id) return address + " does not consider itself a member of this cluster";
   return std::nullopt;
 }
 

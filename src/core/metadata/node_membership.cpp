@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/common/error.hpp"
+#include "core/metadata/cluster_id.hpp"
 #include "core/common/pure.hpp"
 
 namespace phantom::metadata {
@@ -22,12 +23,6 @@ void ValidateName(const std::optional<std::string>& value, const char* what, con
 
 std::string NameFor(const AddNodeRequest& request) {
   return request.name.value_or(NodeAddress(request.host, request.port));
-}
-
-const NodeRecord* FindById(const std::vector<NodeRecord>& nodes, NodeId node_id) {
-  for (const NodeRecord& node : nodes)
-    if (node.node_id == node_id) return &node;
-  return nullptr;
 }
 
 }  // namespace
@@ -49,15 +44,6 @@ void ValidateAddNodeRequest(const AddNodeRequest& request) {
   ParseNodeRole(request.role);
 }
 
-void CheckIsCoordinator(const std::optional<ClusterRecord>& cluster) {
-  if (!cluster || cluster->local_node_id != 0) return;
-  const std::string coordinator = NodeAddress(cluster->coordinator_host, cluster->coordinator_port);
-  throw Error(sqlstate::kObjectNotInPrerequisiteState,
-              "this node is a member of a cluster administered from " + coordinator,
-              "Until metadata is replicated, one node holds the cluster metadata and administers membership.",
-              "Run this function on " + coordinator + ".");
-}
-
 AddNodeRequest FoundingRequest(const AddNodeRequest& self, const AddNodeRequest& request) {
   return (request.host == self.host && request.port == self.port) ? request : self;
 }
@@ -72,7 +58,6 @@ Command DecideCreateCluster(const ClusterId& new_cluster_id, const AddNodeReques
   create.self.region = self.region;
   create.self.role = ParseNodeRole(self.role);
   create.self.state = NodeState::kActive;
-  create.self.is_raft_voter = true;
   create.self.last_heartbeat_us = now_us;
   return create;
 }
@@ -94,11 +79,11 @@ Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord
   const std::string address = NodeAddress(request.host, request.port);
   const std::string name = NameFor(request);
 
-  if (candidate.is_local_node) {
-    const NodeRecord* self = FindById(nodes, cluster.local_node_id);
-    throw Error(sqlstate::kDuplicateObject, address + " is this node, already registered as " +
-                                                (self ? NodeAddress(self->host, self->port) : std::string("?")));
-  }
+  // FindRegisteredNode found no node at this address, so this node is
+  // registered under another one: a second row would make two nodes of one.
+  if (candidate.is_local_node)
+    throw Error(sqlstate::kDuplicateObject, address + " is this node, already registered under another address", "",
+                "SELECT node_name, host, port FROM phantom_nodes lists the nodes.");
   for (const NodeRecord& node : nodes)
     if (node.name == name)
       throw Error(sqlstate::kDuplicateObject, "a node named \"" + name + "\" already exists",
@@ -111,22 +96,16 @@ Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord
                 "node " + address + " runs phantomdb " + candidate.extension_version + ", this node runs " +
                     local_extension_version,
                 "", "Install the same version on every node, then ALTER EXTENSION phantomdb UPDATE.");
-  // A stale member whose recorded coordinator is this node's address may
-  // come back; a coordinator claiming this node's address is another server
-  // advertising the same address, and is refused like any other cluster.
-  const bool stale_member_of_ours =
-      !candidate.is_coordinator &&
-      candidate.cluster_coordinator == NodeAddress(cluster.coordinator_host, cluster.coordinator_port);
-  const bool alone_in_own_cluster = candidate.is_coordinator && !candidate.coordinates_others;
-  const bool other_cluster = candidate.cluster_id && *candidate.cluster_id != cluster.cluster_id &&
-                             !stale_member_of_ours && !alone_in_own_cluster;
-  if (other_cluster)
-    throw Error(sqlstate::kObjectNotInPrerequisiteState, "node " + address + " already belongs to another cluster",
-                "That cluster is administered from " + candidate.cluster_coordinator + ".",
-                "Remove the node there with phantom_remove_node first.");
+  // Its catalog describes another cluster, which may still count on it. A
+  // node that believes it is in this cluster was removed while unreachable
+  // (or its add rolled back): this catalog is the authority, so it may come back.
+  if (candidate.cluster_id && *candidate.cluster_id != cluster.cluster_id)
+    throw Error(sqlstate::kObjectNotInPrerequisiteState, "node \"" + address + "\" already belongs to another cluster",
+                "It belongs to cluster " + FormatClusterId(*candidate.cluster_id) + ", this node to cluster " +
+                    FormatClusterId(cluster.cluster_id) + ".",
+                "Remove it from that cluster with phantom_remove_node, or drop and re-create the extension "
+                "phantomdb on it so that it forgets that cluster.");
 
-  const auto voters =
-      std::count_if(nodes.begin(), nodes.end(), [](const NodeRecord& node) { return node.is_raft_voter; });
   AddNode add;
   add.node.node_id = cluster.next_node_id;
   add.node.name = name;
@@ -134,13 +113,12 @@ Command DecideAddNode(const ClusterRecord& cluster, const std::vector<NodeRecord
   add.node.port = request.port;
   add.node.region = request.region;
   add.node.role = ParseNodeRole(request.role);
-  add.node.state = NodeState::kActive;
-  add.node.is_raft_voter = voters < kMaxRaftVoters;
+  add.node.state = NodeState::kJoining;
   add.node.last_heartbeat_us = now_us;
   return add;
 }
 
-RemoveNode DecideRemoveNode(const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes,
+RemoveNode DecideRemoveNode(const ClusterRecord& /*cluster*/, const std::vector<NodeRecord>& nodes,
                             const std::vector<TableRecord>& tables, const std::string& node_ref) {
   const NodeRecord* target = nullptr;
   for (const NodeRecord& node : nodes)
@@ -154,11 +132,6 @@ RemoveNode DecideRemoveNode(const ClusterRecord& cluster, const std::vector<Node
   if (nodes.size() == 1)
     throw Error(sqlstate::kObjectNotInPrerequisiteState,
                 "cannot remove node \"" + target->name + "\": it is the last node of the cluster");
-  if (target->node_id == cluster.local_node_id)
-    throw Error(sqlstate::kObjectNotInPrerequisiteState,
-                "cannot remove node \"" + target->name + "\": it holds the cluster metadata",
-                "Until metadata is replicated, the node where the cluster was first used administers it.",
-                "Remove the other nodes first.");
   size_t placements = 0;
   size_t holding_tables = 0;
   for (const TableRecord& table : tables) {
@@ -174,30 +147,6 @@ RemoveNode DecideRemoveNode(const ClusterRecord& cluster, const std::vector<Node
                     " shard placement(s) of " + std::to_string(holding_tables) + " table(s)",
                 "", "Drop or undistribute those tables first; moving shards off a node is not available yet.");
   return RemoveNode{target->node_id};
-}
-
-std::optional<Command> DecideJoinCluster(const std::optional<ClusterRecord>& cluster,
-                                         const std::vector<NodeRecord>& nodes, const JoinCluster& join) {
-  if (cluster && cluster->cluster_id == join.cluster_id) return std::nullopt;
-  if (cluster) {
-    const std::string coordinator = NodeAddress(cluster->coordinator_host, cluster->coordinator_port);
-    const bool alone = cluster->local_node_id != 0 &&
-                       std::all_of(nodes.begin(), nodes.end(),
-                                   [&](const NodeRecord& node) { return node.node_id == cluster->local_node_id; });
-    // Only a member can be stale: a coordinator's recorded coordinator is
-    // itself, and a join naming that address comes from another server.
-    const bool same_coordinator =
-        cluster->local_node_id == 0 && coordinator == NodeAddress(join.coordinator_host, join.coordinator_port);
-    if (!alone && !same_coordinator)
-      throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node already belongs to another cluster",
-                  "That cluster is administered from " + coordinator + ".");
-  }
-  return join;
-}
-
-std::optional<Command> DecideLeaveCluster(const std::optional<ClusterRecord>& cluster, const ClusterId& cluster_id) {
-  if (cluster && cluster->cluster_id == cluster_id && cluster->local_node_id == 0) return LeaveCluster{cluster_id};
-  return std::nullopt;
 }
 
 }  // namespace phantom::metadata

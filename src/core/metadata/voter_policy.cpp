@@ -38,7 +38,10 @@ class Cluster {
   }
   bool Live(raft::NodeId id) const {
     const NodeRecord* record = Record(id);
-    return IsLeader(id) || (record != nullptr && record->state == NodeState::kActive);
+    if (record == nullptr)  // removed: live while it still answers, until it is out of the group
+      return id <= static_cast<raft::NodeId>(std::numeric_limits<NodeId>::max()) &&
+             inputs_.responsive.count(static_cast<NodeId>(id)) > 0;
+    return IsLeader(id) || record->state == NodeState::kActive;
   }
   bool Bad(raft::NodeId id) const {
     const NodeRecord* record = Record(id);

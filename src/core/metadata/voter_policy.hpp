@@ -17,8 +17,9 @@
 //
 // A voter is "bad" when it left the catalog or is failed, draining or drained
 // (the leader is never bad for being failed: it is alive). A voter is
-// "live" when it is active or the leader; only live voters count towards
-// quorum. A learner is promotable when it is active and caught up.
+// "live" when it is active or the leader, or left the catalog but still
+// answers (phantom_remove_node waits for it to leave the group before it
+// tells it to go); only live voters count towards quorum. A learner is promotable when it is active and caught up.
 //
 // One step per call, the first that applies:
 //   1. nothing when the live voters are not a quorum of the current voters:
@@ -96,6 +97,10 @@ struct VoterInputs {
   NodeId leader_id = 0;  // always live; demoted only by rule 2c
   // Learners whose match index reached the leader's commit index.
   std::set<NodeId> caught_up;
+  // Members that answered the leader within the node timeout. Only members
+  // that left the catalog need it: a removed voter still answering is live
+  // (it votes until it is out), so removing it leaves a quorum.
+  std::set<NodeId> responsive;
 };
 
 // The next step towards the target (see above); action kNone when there is

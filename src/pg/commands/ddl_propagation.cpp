@@ -97,15 +97,14 @@ std::vector<metadata::NodeId> OtherNodes() {
   return ids;
 }
 
-// Under a LocalPlanningScope: ProposeCommand's own queries must not make the
-// planner reload the metadata cache while the catalog still describes the
-// shell as it was before the local change (a renamed distribution column).
+// The command goes to Raft when the transaction commits (metadata_log.hpp);
+// held first, so that the metadata cache, reloaded by LockMetadata's own
+// queries after the shell changed, already shows it (a renamed
+// distribution column).
 void ProposeAsCatalogOwner(const metadata::Command& command) {
   LocalPlanningScope local;
-  AsCatalogOwner([&] {
-    LockMetadata();
-    ProposeCommand(command);
-  });
+  ProposeAtCommit(command);
+  AsCatalogOwner([&] { LockMetadata(); });
 }
 
 // Runs sql_for(shard table) on every placement of every shard.
@@ -370,13 +369,13 @@ TablePtr DistributedByRangeVar(RangeVar* relation, bool missing_ok) {
   return OidIsValid(relid) ? metadata_cache::Lookup(relid) : nullptr;
 }
 
-// This node administers the cluster, or DDL on its shells is refused: the
-// shells and shards elsewhere would silently diverge.
-void RequireCoordinator(const DistributedTable& table) {
+// This node belongs to the table's cluster, or DDL on its shells is
+// refused: the shells and shards elsewhere would silently diverge.
+void RequireMember(const DistributedTable& table) {
   if (metadata_cache::LocalNodeId() != 0) return;
   throw Error(sqlstate::kObjectNotInPrerequisiteState,
               "cannot change distributed table \"" + table.record.table_name + "\" on this node", "",
-              "Run DDL on the node that administers the cluster.");
+              "This node left the table's cluster.");
 }
 
 std::vector<TablePtr> DistributedInList(List* relations, bool missing_ok) {
@@ -384,7 +383,7 @@ std::vector<TablePtr> DistributedInList(List* relations, bool missing_ok) {
   ListCell* cell = nullptr;
   foreach (cell, relations) {
     if (TablePtr table = DistributedByRangeVar(static_cast<RangeVar*>(lfirst(cell)), missing_ok)) {
-      RequireCoordinator(*table);
+      RequireMember(*table);
       tables.push_back(table);
     }
   }
@@ -405,7 +404,7 @@ bool DropTables(DropStmt* stmt, const std::function<void()>& run_local) {
   foreach (cell, stmt->objects) {
     RangeVar* relation = PgCall([&] { return makeRangeVarFromNameList(static_cast<List*>(lfirst(cell))); });
     if (TablePtr table = DistributedByRangeVar(relation, true)) {
-      RequireCoordinator(*table);
+      RequireMember(*table);
       tables.push_back(table);
     }
   }
@@ -436,7 +435,7 @@ bool DropIndexes(DropStmt* stmt, const std::function<void()>& run_local) {
       const Oid relid = PgCall([&] { return IndexGetRelation(index_oid, true); });
       TablePtr table = OidIsValid(relid) ? metadata_cache::Lookup(relid) : nullptr;
       if (!table) continue;
-      RequireCoordinator(*table);
+      RequireMember(*table);
       if (stmt->concurrent) Unsupported("DROP INDEX CONCURRENTLY", *table, "Use DROP INDEX without CONCURRENTLY.");
       dropped.push_back(Dropped{table, LocalIndex(index_oid)});
     }
@@ -498,7 +497,7 @@ bool Truncate(TruncateStmt* stmt, const std::function<void()>& run_local) {
 bool CreateIndex(IndexStmt* stmt, const std::function<void()>& run_local) {
   TablePtr table = DistributedByRangeVar(stmt->relation, false);
   if (!table) return false;
-  RequireCoordinator(*table);
+  RequireMember(*table);
   CheckIndexStatement(stmt, *table);
   std::set<Oid> before;
   spi::WithSpi([&] { before = IndexesOf(table->relid); });
@@ -538,7 +537,7 @@ bool Grant(GrantStmt* stmt, const std::function<void()>& run_local) {
       for (const TablePtr& table : metadata_cache::AllTables())
         if (table->record.schema_name == schema) tables.push_back(table);
     }
-    for (const TablePtr& table : tables) RequireCoordinator(*table);
+    for (const TablePtr& table : tables) RequireMember(*table);
   }
   if (tables.empty()) return false;
 
@@ -614,7 +613,7 @@ bool Rename(RenameStmt* stmt, const std::function<void()>& run_local) {
     return false;
   TablePtr table = DistributedByRangeVar(stmt->relation, stmt->missing_ok);
   if (!table) return false;
-  RequireCoordinator(*table);
+  RequireMember(*table);
   // A constraint's shard copies are found by definition, not by name: a
   // rename of the shell's constraint needs nothing else.
   if (stmt->renameType == OBJECT_TABCONSTRAINT) {
@@ -661,7 +660,7 @@ bool SetSchema(AlterObjectSchemaStmt* stmt, const std::function<void()>& run_loc
   if (stmt->objectType != OBJECT_TABLE || stmt->relation == nullptr) return false;
   TablePtr table = DistributedByRangeVar(stmt->relation, stmt->missing_ok);
   if (!table) return false;
-  RequireCoordinator(*table);
+  RequireMember(*table);
   const std::string schema = stmt->newschema;
   run_local();
   spi::WithSpi([&] {
@@ -926,7 +925,7 @@ bool AlterTable(AlterTableStmt* stmt, const std::function<void()>& run_local) {
   if (stmt->objtype != OBJECT_TABLE) return false;
   TablePtr table = DistributedByRangeVar(stmt->relation, stmt->missing_ok);
   if (!table) return false;
-  RequireCoordinator(*table);
+  RequireMember(*table);
   std::vector<AlterPlan> plans;
   std::vector<ConstraintDefinition> constraints_before;
   std::set<Oid> indexes_before;
@@ -1056,7 +1055,7 @@ bool PrepareConcurrentIndex(PlannedStmt* pstmt) {
   auto* stmt = castNode(IndexStmt, pstmt->utilityStmt);
   TablePtr table = DistributedByRangeVar(stmt->relation, false);
   if (!table) return false;
-  RequireCoordinator(*table);
+  RequireMember(*table);
   CheckIndexStatement(stmt, *table);
   ConcurrentBuild build;
   build.table = table;

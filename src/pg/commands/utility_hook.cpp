@@ -14,7 +14,7 @@
 #include "pg/executor/explain_analyze.hpp"
 #include "pg/executor/statement_nesting.hpp"
 #include "pg/guard.hpp"
-#include "pg/metadata/member_shells.hpp"
+#include "pg/settings.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/transactions/maintenance_worker.hpp"
 
@@ -130,11 +130,10 @@ void ProcessUtility(PlannedStmt* pstmt, const char* query_string, bool read_only
     RunExplainOfExecute(castNode(ExplainStmt, stmt), RunUtilityCall, &call);
     return;
   }
-  // COPY TO of a shell on a member node would read it empty (COPY FROM
-  // meets the shell's guard trigger).
-  if (IsA(stmt, CopyStmt) && !castNode(CopyStmt, stmt)->is_from && castNode(CopyStmt, stmt)->relation != nullptr)
-    GuardHook([&] { RefuseMemberShell(castNode(CopyStmt, stmt)->relation); });
-  if (!MayConcernTables(stmt) || !GuardHook([] {
+  // A statement another node sends here is this node's part of its work
+  // (a shell's or shard's DDL, a COPY into a shard): propagating it again
+  // would send it back round the cluster.
+  if (!MayConcernTables(stmt) || node_session || !GuardHook([] {
         metadata_cache::EnsureLoaded();
         return metadata_cache::AnyTables();
       })) {

@@ -1,5 +1,6 @@
 // phantom_cluster_health(): one row per check, so a monitoring query can
-// select the failing ones. Read-only: it changes nothing, not even heartbeats.
+// select the failing ones: quorum and leader, the metadata log, lagging
+// learners, failed nodes, and a probe of every node. Read-only.
 #include <string>
 #include <vector>
 
@@ -10,12 +11,15 @@
 #include "pg/guard.hpp"
 #include "pg/init.hpp"
 #include "pg/local_node.hpp"
+#include "pg/metadata/metadata_cache.hpp"
 #include "pg/metadata/spi_catalog_store.hpp"
+#include "pg/raft/raft_shared.hpp"
 #include "pg/remote/node_connection.hpp"
 #include "pg/remote/node_identity.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "utils/tuplestore.h"
 }
 
@@ -47,6 +51,41 @@ Check Probe(std::string name, const std::string& host, int32_t port, const Local
   return check;
 }
 
+std::string IdList(const std::vector<int32_t>& ids) {
+  std::string text;
+  for (int32_t id : ids) text += (text.empty() ? "" : ", ") + std::to_string(id);
+  return text.empty() ? "none" : text;
+}
+
+// What this node's raft worker knows: quorum and leader, how far the catalog
+// is behind the log, and (on the leader) which learners lag.
+void RaftChecks(std::vector<Check>& checks, metadata::NodeId local) {
+  const raft_shared::Status status = raft_shared::ReadStatus(MyDatabaseId);
+  // A worker of an earlier incarnation of the extension is about to restart.
+  if (!status.running || status.node_id != local) {
+    checks.push_back({"raft worker", false, "not running for this cluster yet; see the server log"});
+    return;
+  }
+  std::vector<int32_t> voters;
+  for (const raft_shared::PeerStatus& peer : status.peers)
+    if (peer.voter) voters.push_back(peer.node_id);
+  checks.push_back({"quorum", status.leader != 0,
+                    status.leader != 0 ? "leader is node " + std::to_string(status.leader) + " (term " +
+                                             std::to_string(status.term) + "), voters: " + IdList(voters)
+                                       : "no leader: fewer than a majority of the voters (" + IdList(voters) +
+                                             ") are reachable; metadata changes wait"});
+  checks.push_back(
+      {"metadata log", status.applied >= status.commit,
+       "applied " + std::to_string(status.applied) + " of " + std::to_string(status.commit) + " committed entries"});
+  if (status.leader == status.node_id) {
+    std::vector<int32_t> lagging;
+    for (const raft_shared::PeerStatus& peer : status.peers)
+      if (!peer.voter && peer.match < status.commit) lagging.push_back(peer.node_id);
+    checks.push_back({"learners", lagging.empty(),
+                      lagging.empty() ? "every learner has the whole log" : "lagging learners: " + IdList(lagging)});
+  }
+}
+
 std::vector<Check> RunChecks() {
   std::vector<Check> checks;
   checks.push_back({"shared_preload_libraries", LoadedAtStartup(),
@@ -57,32 +96,24 @@ std::vector<Check> RunChecks() {
     const LocalNode self = DescribeLocalNode();
     const std::optional<metadata::ClusterRecord> cluster = store.GetCluster();
     const std::vector<metadata::NodeRecord> nodes = store.ListNodes();
-
-    spi::Execute(
-        "SELECT (SELECT applied_index FROM phantomdb.metadata_applied), "
-        "(SELECT coalesce(max(log_index), 0) FROM phantomdb.metadata_log)");
-    const int64_t applied = spi::GetInt64(0, 0), last = spi::GetInt64(0, 1);
-    checks.push_back({"metadata log", applied == last,
-                      "applied " + std::to_string(applied) + " of " + std::to_string(last) + " entries"});
-
     if (!cluster) {
       checks.push_back({"cluster", true, "not part of a cluster yet; phantom_add_node starts one"});
       return;
     }
-    const std::string id = metadata::FormatClusterId(cluster->cluster_id);
-    const std::string coordinator = metadata::NodeAddress(cluster->coordinator_host, cluster->coordinator_port);
-    if (cluster->local_node_id == 0) {
-      checks.push_back({"cluster", true, "member of cluster " + id + ", administered from " + coordinator});
-      checks.push_back(Probe("coordinator " + coordinator, cluster->coordinator_host, cluster->coordinator_port, self,
-                             [&](const auto& reported) { return metadata::DiagnoseCoordinator(*cluster, reported); }));
-      return;
-    }
-    checks.push_back(
-        {"cluster", true,
-         "cluster " + id + " of " + std::to_string(nodes.size()) + " node(s), administered from this node"});
+    const metadata::NodeId local = metadata_cache::LocalNodeId();
+    if (LoadedAtStartup()) RaftChecks(checks, local);
+    checks.push_back({"cluster", true,
+                      "cluster " + metadata::FormatClusterId(cluster->cluster_id) + " of " +
+                          std::to_string(nodes.size()) + " node(s); this is node " + std::to_string(local)});
+    std::vector<int32_t> failed;
+    for (const metadata::NodeRecord& node : nodes)
+      if (node.state == metadata::NodeState::kFailed || node.state == metadata::NodeState::kSuspect)
+        failed.push_back(node.node_id);
+    checks.push_back({"failed nodes", failed.empty(),
+                      failed.empty() ? "none" : "suspect or failed: " + IdList(failed) + " (see phantom_nodes)"});
     for (const metadata::NodeRecord& node : nodes)
       checks.push_back(Probe("node " + node.name, node.host, node.port, self, [&](const auto& reported) {
-        return metadata::DiagnoseNode(*cluster, node, reported, self.extension_version);
+        return metadata::DiagnoseNode(*cluster, node, reported, self.extension_version, local);
       }));
   });
   return checks;

@@ -12,6 +12,7 @@
 #include "core/common/error.hpp"
 #include "core/sharding/colocation.hpp"
 #include "core/sharding/shard_map.hpp"
+#include "core/metadata/image_catalog_store.hpp"
 #include "pg/functions/arguments.hpp"
 #include "core/metadata/node_membership.hpp"
 #include "pg/guard.hpp"
@@ -143,16 +144,14 @@ std::vector<metadata::NodeId> ActiveNodes(const std::vector<metadata::NodeRecord
   return ids;
 }
 
-metadata::ClusterRecord RequireAdministeredCluster(SpiCatalogStore& store) {
+metadata::ClusterRecord RequireAdministeredCluster(metadata::CatalogStore& store) {
   std::optional<metadata::ClusterRecord> cluster = store.GetCluster();
   if (!cluster)
     throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node is not part of a cluster", "",
-                "Add nodes with phantom_add_node(host, port) first; the node where you do it holds the cluster's "
-                "metadata.");
-  if (cluster->local_node_id == 0)
-    throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node does not hold the cluster's metadata", "",
-                "Distribute tables on " + metadata::NodeAddress(cluster->coordinator_host, cluster->coordinator_port) +
-                    ", the node that administers the cluster.");
+                "Add nodes with phantom_add_node(host, port) first.");
+  if (metadata_cache::LocalNodeId() == 0)
+    throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node has not joined its cluster yet", "",
+                "Wait until phantom_raft_status() shows it as a member.");
   return *cluster;
 }
 
@@ -251,7 +250,10 @@ void Distribute(const DistributeRequest& request) {
     }
 
     LockMetadata();
-    SpiCatalogStore store;
+    // Decided on the catalog as this transaction leaves it: tables it
+    // distributed before this one hold their ids already.
+    metadata::CatalogImage image = CatalogWithCommandsAtCommit();
+    metadata::ImageCatalogStore store(image);
     const metadata::ClusterRecord cluster = RequireAdministeredCluster(store);
     const std::vector<metadata::NodeRecord> nodes = store.ListNodes();
     const std::vector<metadata::NodeId> active = ActiveNodes(nodes);
@@ -325,7 +327,7 @@ void Distribute(const DistributeRequest& request) {
     // Shells on every other node, then the shard tables and their rows.
     const std::vector<std::string> shell = ShellTableDdl(request.relid);
     for (const metadata::NodeRecord& node : nodes) {
-      if (node.node_id == cluster.local_node_id) continue;
+      if (node.node_id == metadata_cache::LocalNodeId()) continue;
       const CachedNode& target = metadata_cache::Node(node.node_id);
       for (const std::string& statement : shell) ExecuteOnNode(target, statement);
     }
@@ -342,7 +344,7 @@ void Distribute(const DistributeRequest& request) {
       }
       spi::Execute(("TRUNCATE ONLY " + name.Qualified()).c_str());
     }
-    ProposeCommand(command);
+    ProposeAtCommit(command);
   });
 }
 

@@ -102,8 +102,7 @@ Datum UndistributeTableFn(FunctionCallInfo fcinfo) {
   if (!PgCall([&] { return pg_class_ownercheck(relid, GetUserId()); }))
     throw Error(sqlstate::kInsufficientPrivilege, "must be owner of table " + relname);
   if (metadata_cache::LocalNodeId() == 0)
-    throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node does not hold the cluster's metadata", "",
-                "Undistribute tables on the node that administers the cluster.");
+    throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node is not part of the table's cluster");
 
   const std::string schema = table->record.schema_name;
   const std::string shell = QualifiedName(schema, table->record.table_name);
@@ -161,7 +160,7 @@ Datum UndistributeTableFn(FunctionCallInfo fcinfo) {
 
     SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_context | SECURITY_LOCAL_USERID_CHANGE);
     LockMetadata();
-    ProposeCommand(metadata::DropDistributedTable{table->record.table_id});
+    ProposeAtCommit(metadata::DropDistributedTable{table->record.table_id});
     SetUserIdAndSecContext(saved_user, saved_context);
   });
   PG_RETURN_VOID();

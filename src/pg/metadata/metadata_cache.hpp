@@ -58,16 +58,18 @@ bool AnyTables() noexcept;
 std::vector<std::shared_ptr<const DistributedTable>> AllTables();
 // A node of the cluster; throws phantom::Error (42704) for an unknown id.
 const CachedNode& Node(metadata::NodeId node_id);
-// This node's id in the cluster; 0 when it does not administer one.
+// This node's id in the cluster; 0 when it belongs to none.
 metadata::NodeId LocalNodeId();
-// Whether this node is a member of a cluster another node administers.
-bool IsMember();
-// host:port of the node that administers the cluster ("" without one).
-std::string CoordinatorAddress();
+// The metadata log index the cache reflects: what remote shard commands
+// carry so the receiving node can fence them (metadata_fence.hpp).
+int64_t AppliedIndex();
 
-// Called after this backend applied a metadata command: every backend,
-// this one included, reloads on its next lookup.
+// Called after a metadata command was applied: every backend, this one
+// included, reloads on its next lookup.
 void InvalidateAll();
+// This backend reloads on its next lookup (callable where Postgres may not
+// be called: transaction end).
+void MarkStale() noexcept;
 
 // Registers the relcache callback; from _PG_init.
 void Register();

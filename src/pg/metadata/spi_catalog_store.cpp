@@ -32,41 +32,37 @@ NodeState StateFromName(const std::string& name) {
 
 std::optional<ClusterRecord> SpiCatalogStore::GetCluster() {
   spi::Execute(
-      "SELECT cluster_id::text, local_node_id, next_node_id, coordinator_host, coordinator_port, "
-      "next_table_id, next_shard_id, next_colocation_id FROM phantomdb.cluster");
+      "SELECT cluster_id::text, next_node_id, next_table_id, next_shard_id, next_colocation_id, metadata_version "
+      "FROM phantomdb.cluster");
   if (spi::RowCount() == 0) return std::nullopt;
   ClusterRecord cluster;
   cluster.cluster_id = metadata::ParseClusterId(spi::GetText(0, 0));
-  cluster.local_node_id = spi::GetInt32(0, 1);
-  cluster.next_node_id = spi::GetInt32(0, 2);
-  cluster.coordinator_host = spi::GetText(0, 3);
-  cluster.coordinator_port = spi::GetInt32(0, 4);
-  cluster.next_table_id = spi::GetInt64(0, 5);
-  cluster.next_shard_id = spi::GetInt64(0, 6);
-  cluster.next_colocation_id = spi::GetInt32(0, 7);
+  cluster.next_node_id = spi::GetInt32(0, 1);
+  cluster.next_table_id = spi::GetInt64(0, 2);
+  cluster.next_shard_id = spi::GetInt64(0, 3);
+  cluster.next_colocation_id = spi::GetInt32(0, 4);
+  cluster.metadata_version = spi::GetInt64(0, 5);
   return cluster;
 }
 
 void SpiCatalogStore::PutCluster(const ClusterRecord& cluster) {
   spi::Execute(
-      "INSERT INTO phantomdb.cluster AS c (cluster_id, local_node_id, next_node_id, coordinator_host, "
-      "coordinator_port, next_table_id, next_shard_id, next_colocation_id) "
-      "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8) "
+      "INSERT INTO phantomdb.cluster AS c (cluster_id, next_node_id, next_table_id, next_shard_id, "
+      "next_colocation_id, metadata_version) VALUES ($1::uuid, $2, $3, $4, $5, $6) "
       "ON CONFLICT (singleton) DO UPDATE SET cluster_id = EXCLUDED.cluster_id, "
-      "local_node_id = EXCLUDED.local_node_id, next_node_id = EXCLUDED.next_node_id, "
-      "coordinator_host = EXCLUDED.coordinator_host, coordinator_port = EXCLUDED.coordinator_port, "
-      "next_table_id = EXCLUDED.next_table_id, next_shard_id = EXCLUDED.next_shard_id, "
-      "next_colocation_id = EXCLUDED.next_colocation_id",
-      {spi::Text(metadata::FormatClusterId(cluster.cluster_id)), spi::Int32(cluster.local_node_id),
-       spi::Int32(cluster.next_node_id), spi::Text(cluster.coordinator_host), spi::Int32(cluster.coordinator_port),
-       spi::Int64(cluster.next_table_id), spi::Int64(cluster.next_shard_id), spi::Int32(cluster.next_colocation_id)});
+      "next_node_id = EXCLUDED.next_node_id, next_table_id = EXCLUDED.next_table_id, "
+      "next_shard_id = EXCLUDED.next_shard_id, next_colocation_id = EXCLUDED.next_colocation_id, "
+      "metadata_version = EXCLUDED.metadata_version",
+      {spi::Text(metadata::FormatClusterId(cluster.cluster_id)), spi::Int32(cluster.next_node_id),
+       spi::Int64(cluster.next_table_id), spi::Int64(cluster.next_shard_id), spi::Int32(cluster.next_colocation_id),
+       spi::Int64(cluster.metadata_version)});
 }
 
 void SpiCatalogStore::DeleteCluster() { spi::Execute("DELETE FROM phantomdb.cluster"); }
 
 std::vector<NodeRecord> SpiCatalogStore::ListNodes() {
   spi::Execute(
-      "SELECT node_id, node_name, host, port, region, role, state, is_raft_voter, last_heartbeat "
+      "SELECT node_id, node_name, host, port, region, role, state, last_heartbeat "
       "FROM phantomdb.nodes ORDER BY node_id");
   std::vector<NodeRecord> nodes;
   for (uint64_t row = 0; row < spi::RowCount(); row++) {
@@ -78,8 +74,7 @@ std::vector<NodeRecord> SpiCatalogStore::ListNodes() {
     node.region = spi::GetText(row, 4);
     node.role = metadata::ParseNodeRole(spi::GetText(row, 5));
     node.state = StateFromName(spi::GetText(row, 6));
-    node.is_raft_voter = spi::GetBool(row, 7);
-    node.last_heartbeat_us = spi::GetTimestampUs(row, 8);
+    node.last_heartbeat_us = spi::GetTimestampUs(row, 7);
     nodes.push_back(std::move(node));
   }
   return nodes;
@@ -87,12 +82,11 @@ std::vector<NodeRecord> SpiCatalogStore::ListNodes() {
 
 void SpiCatalogStore::InsertNode(const NodeRecord& node) {
   spi::Execute(
-      "INSERT INTO phantomdb.nodes (node_id, node_name, host, port, region, role, state, is_raft_voter, "
-      "last_heartbeat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      "INSERT INTO phantomdb.nodes (node_id, node_name, host, port, region, role, state, last_heartbeat) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
       {spi::Int32(node.node_id), spi::Text(node.name), spi::Text(node.host), spi::Int32(node.port),
        spi::Text(node.region), spi::Text(metadata::NodeRoleName(node.role)),
-       spi::Text(metadata::NodeStateName(node.state)), spi::Bool(node.is_raft_voter),
-       spi::TimestampUs(node.last_heartbeat_us)});
+       spi::Text(metadata::NodeStateName(node.state)), spi::TimestampUs(node.last_heartbeat_us)});
 }
 
 void SpiCatalogStore::DeleteNode(metadata::NodeId node_id) {
@@ -100,6 +94,11 @@ void SpiCatalogStore::DeleteNode(metadata::NodeId node_id) {
 }
 
 void SpiCatalogStore::DeleteAllNodes() { spi::Execute("DELETE FROM phantomdb.nodes"); }
+
+void SpiCatalogStore::UpdateNodeState(metadata::NodeId node_id, NodeState state, int64_t last_heartbeat_us) {
+  spi::Execute("UPDATE phantomdb.nodes SET state = $2, last_heartbeat = $3 WHERE node_id = $1",
+               {spi::Int32(node_id), spi::Text(metadata::NodeStateName(state)), spi::TimestampUs(last_heartbeat_us)});
+}
 
 std::vector<ColocationRecord> SpiCatalogStore::ListColocationGroups() {
   spi::Execute(
@@ -124,7 +123,12 @@ void SpiCatalogStore::DeleteColocationGroup(metadata::ColocationId colocation_id
   spi::Execute("DELETE FROM phantomdb.colocation_groups WHERE colocation_id = $1", {spi::Int32(colocation_id)});
 }
 
+void SpiCatalogStore::DeleteAllColocationGroups() { spi::Execute("DELETE FROM phantomdb.colocation_groups"); }
+
 std::vector<TableRecord> SpiCatalogStore::ListTables() {
+  // Two reads that must see the same catalog: the raft worker may commit
+  // between them.
+  spi::OneSnapshotScope one_snapshot;
   std::vector<TableRecord> tables;
   spi::Execute(
       "SELECT table_id, schema_name, table_name, method, coalesce(distribution_column, ''), "
@@ -197,6 +201,11 @@ void SpiCatalogStore::InsertTable(const TableRecord& table) {
 void SpiCatalogStore::DeleteTable(metadata::TableId table_id) {
   // Shards and placements go by ON DELETE CASCADE.
   spi::Execute("DELETE FROM phantomdb.tables WHERE table_id = $1", {spi::Int64(table_id)});
+}
+
+void SpiCatalogStore::DeleteAllTables() {
+  // Shards and placements go by ON DELETE CASCADE.
+  spi::Execute("DELETE FROM phantomdb.tables");
 }
 
 void SpiCatalogStore::RenameTable(metadata::TableId table_id, const std::string& schema_name,

@@ -3,7 +3,6 @@
 
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
-#include "pg/metadata/member_shells.hpp"
 #include "pg/planner/pushdown_planner.hpp"
 #include "pg/planner/router_planner.hpp"
 #include "pg/planner/shard_scan_path.hpp"
@@ -46,10 +45,7 @@ PlannedStmt* Planner(Query* parse, const char* query_string, int cursor_options,
     metadata_cache::EnsureLoaded();
     const bool distributed =
         PgCall([&] { return query_tree_walker(parse, Walker(FindDistributed), nullptr, QTW_EXAMINE_RTES_BEFORE); });
-    if (!distributed) {
-      RefuseMemberShells(parse);
-      return StandardPlanner(parse, query_string, cursor_options, bound_params);
-    }
+    if (!distributed) return StandardPlanner(parse, query_string, cursor_options, bound_params);
     // INSERT into a local table of rows read from distributed ones: the
     // standard plan with shard scans for the source.
     if (parse->commandType == CMD_INSERT &&

@@ -48,7 +48,7 @@ uint64_t next_statement_name = 1;
 // The remote session resolves names like the deparsed SQL expects (it
 // qualifies every name, so search_path is pg_catalog only) and keeps float
 // text exact for the trip back.
-const char* kSessionOptions = "-c search_path=pg_catalog -c extra_float_digits=3";
+const char* kSessionOptions = "-c search_path=pg_catalog -c extra_float_digits=3 -c phantomdb.node_session=on";
 
 // Settings that change what an expression computes or how a value is
 // written as text (now()::date, t::text, a timestamptz read back). They
@@ -61,6 +61,9 @@ std::string CurrentSettings() {
     values += PgCall([&] { return GetConfigOption(name, false, false); });
     values += '\n';
   }
+  // Not a setting of this session: the metadata this session routes by,
+  // which the node fences its shard commands with (metadata_fence.hpp).
+  values += std::to_string(metadata_cache::AppliedIndex()) + '\n';
   return values;
 }
 
@@ -69,14 +72,14 @@ void SyncSettings(Session& session) {
   if (session.settings == wanted) return;
   std::vector<std::optional<std::string>> values;
   size_t start = 0;
-  for (size_t i = 0; i < std::size(kFollowedSettings); i++) {
+  for (size_t i = 0; i <= std::size(kFollowedSettings); i++) {
     const size_t end = wanted.find('\n', start);
     values.emplace_back(wanted.substr(start, end - start));
     start = end + 1;
   }
   session.connection->Query(
       "SELECT pg_catalog.set_config('DateStyle', $1, false), pg_catalog.set_config('IntervalStyle', $2, false), "
-      "pg_catalog.set_config('TimeZone', $3, false)",
+      "pg_catalog.set_config('TimeZone', $3, false), pg_catalog.set_config('phantomdb.metadata_index', $4, false)",
       values);
   session.settings = wanted;
 }
@@ -224,6 +227,17 @@ void SubXactCallback(SubXactEvent event, SubTransactionId id, SubTransactionId, 
   }
 }
 
+// A node the Raft leader declared failed is not waited for: the query fails
+// at once, naming it, instead of after phantomdb.node_timeout_ms.
+NodeConnection OpenNode(const CachedNode& node) {
+  if (node.state == metadata::NodeState::kFailed)
+    throw Error(sqlstate::kConnectionFailure,
+                "node \"" + node.name + "\" (" + metadata::NodeAddress(node.host, node.port) + ") has failed", "",
+                "The cluster stopped hearing from it; queries of its shards work again once it is back (see "
+                "phantom_nodes).");
+  return NodeConnection::Open(node.host, node.port, kSessionOptions);
+}
+
 }  // namespace
 
 NodeConnection& Acquire(const CachedNode& node, Access access) {
@@ -233,7 +247,7 @@ NodeConnection& Acquire(const CachedNode& node, Access access) {
   if (session.connection && session.connection->Broken()) Close(session);
   if (!session.connection) {
     session.address = metadata::NodeAddress(node.host, node.port);
-    session.connection = std::make_unique<NodeConnection>(NodeConnection::Open(node.host, node.port, kSessionOptions));
+    session.connection = std::make_unique<NodeConnection>(OpenNode(node));
     session.settings.clear();
   }
   try {
@@ -275,7 +289,7 @@ NodeConnection* Ready(Session& session, const CachedNode& node) {
   if (session.connection && session.connection->Broken()) Close(session);
   if (!session.connection) {
     session.address = metadata::NodeAddress(node.host, node.port);
-    session.connection = std::make_unique<NodeConnection>(NodeConnection::Open(node.host, node.port, kSessionOptions));
+    session.connection = std::make_unique<NodeConnection>(OpenNode(node));
   }
   try {
     SyncSettings(session);

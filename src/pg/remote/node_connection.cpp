@@ -35,22 +35,27 @@ std::string FirstLine(const char* text) {
 
 }  // namespace
 
-NodeConnection NodeConnection::Open(const std::string& host, int32_t port, const std::string& options) {
-  const std::string address = metadata::NodeAddress(host, port);
+PGconn* StartNodeConnection(const std::string& host, int32_t port, const char* user, const char* database,
+                            const std::string& options, const char* application_name) {
   const std::string port_text = std::to_string(port);
-  const char* database = PgCall([] { return get_database_name(MyDatabaseId); });
-  const char* user = PgCall([] { return GetUserNameFromId(GetUserId(), false); });
-
   // Order matters: libpq lets later keys override earlier ones, and expands
   // only the first "dbname" as a connection string. So node_conninfo rides in
   // that first dbname and may override user and application_name; host, port
   // and the real database name come after it and win (its check hook forbids
   // them anyway). The database name itself is never expanded.
   const char* keywords[] = {"user", "application_name", "dbname", "host", "port", "dbname", "options", nullptr};
-  const char* values[] = {user,     "phantomdb",     node_conninfo, host.c_str(), port_text.c_str(),
-                          database, options.c_str(), nullptr};
+  const char* values[] = {user,     application_name, node_conninfo, host.c_str(), port_text.c_str(),
+                          database, options.c_str(),  nullptr};
   PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) throw std::bad_alloc();
+  return conn;
+}
+
+NodeConnection NodeConnection::Open(const std::string& host, int32_t port, const std::string& options) {
+  const std::string address = metadata::NodeAddress(host, port);
+  const char* database = PgCall([] { return get_database_name(MyDatabaseId); });
+  const char* user = PgCall([] { return GetUserNameFromId(GetUserId(), false); });
+  PGconn* conn = StartNodeConnection(host, port, user, database, options, "phantomdb");
   NodeConnection connection(conn, address);
 
   const auto deadline = Clock::now() + std::chrono::milliseconds(node_timeout_ms);

@@ -27,6 +27,11 @@ namespace phantom::pg {
 
 using RemoteRow = std::vector<std::optional<std::string>>;
 
+// Starts a non-blocking connection to a node (PQconnectStartParams) with
+// phantomdb.node_conninfo applied; the caller drives PQconnectPoll.
+PGconn* StartNodeConnection(const std::string& host, int32_t port, const char* user, const char* database,
+                            const std::string& options, const char* application_name);
+
 class NodeConnection {
  public:
   // Connects to host:port, to the database of the same name as the current

@@ -12,18 +12,10 @@ metadata::CandidateIdentity FetchNodeIdentity(NodeConnection& connection, const 
   if (version.empty() || !version[0][0]) return identity;
   identity.extension_version = *version[0][0];
 
-  auto rows = connection.Query(
-      "SELECT system_identifier, port, cluster_id, coordinator_host, coordinator_port, is_coordinator, "
-      "coordinates_others "
-      "FROM phantomdb.node_identity()");
+  auto rows = connection.Query("SELECT system_identifier, port, cluster_id FROM phantomdb.node_identity()");
   const RemoteRow& row = rows.at(0);
   identity.is_local_node = row[0] == self.system_identifier && row[1] == std::to_string(self.port);
-  if (row[2]) {
-    identity.cluster_id = metadata::ParseClusterId(*row[2]);
-    identity.cluster_coordinator = metadata::NodeAddress(row[3].value_or(""), std::stoi(row[4].value_or("0")));
-    identity.is_coordinator = row[5] == std::string("t");
-    identity.coordinates_others = row[6] == std::string("t");
-  }
+  if (row[2]) identity.cluster_id = metadata::ParseClusterId(*row[2]);
   return identity;
 }
 

@@ -1,7 +1,6 @@
 // Shell and shard DDL; see shard_ddl.hpp.
 #include "pg/sharding/shard_ddl.hpp"
 
-#include "pg/metadata/member_shells.hpp"
 #include "pg/remote/connection_pool.hpp"
 #include "pg/spi.hpp"
 #include "pg/sql_text.hpp"
@@ -75,7 +74,6 @@ std::vector<std::string> ShellTableDdl(Oid relid) {
         "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY i.indexrelid",
         {rel});
     for (uint64_t row = 0; row < spi::RowCount(); row++) statements.push_back(spi::GetText(row, 0));
-    statements.push_back(ShellGuardTriggerSql(qualified));
     return statements;
   });
 }

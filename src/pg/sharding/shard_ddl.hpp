@@ -15,8 +15,7 @@ namespace phantom::pg {
 // Statements recreating relid's definition elsewhere: its schema and the
 // enum types it uses when missing there; columns with types,
 // collations, NOT NULL and generated expressions; CHECK, PRIMARY KEY, UNIQUE
-// and EXCLUDE constraints; other indexes; the guard trigger that refuses
-// direct use of the shell there (member_shells.hpp). Column defaults are left out:
+// and EXCLUDE constraints; other indexes. Column defaults are left out:
 // the node that plans an INSERT evaluates them (docs/distributed-tables.md).
 // Call inside spi::WithSpi.
 std::vector<std::string> ShellTableDdl(Oid relid);

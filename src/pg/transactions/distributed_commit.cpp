@@ -8,6 +8,7 @@
 #include "core/transactions/global_transaction_id.hpp"
 #include "pg/guard.hpp"
 #include "pg/metadata/metadata_cache.hpp"
+#include "pg/metadata/metadata_log.hpp"
 #include "pg/remote/connection_pool.hpp"
 #include "pg/spi.hpp"
 #include "pg/transactions/backend_transactions.hpp"
@@ -160,13 +161,25 @@ void CommitOneByOne(std::vector<RemoteTransaction>& writers) {
   for (RemoteTransaction& remote : writers) CommitOnePhase(remote);
 }
 
+// Proposes the metadata commands the transaction holds for its commit
+// (metadata_log.hpp), reading the catalog as its owner whoever commits.
+void ProposeMetadataChanges() {
+  if (!HasCommandsAtCommit()) return;
+  Oid saved_user = InvalidOid;
+  int saved_context = 0;
+  GetUserIdAndSecContext(&saved_user, &saved_context);
+  SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+  spi::WithSpi([] { ProposeCommandsAtCommit(); });
+  SetUserIdAndSecContext(saved_user, saved_context);
+}
+
 void PrepareAndDecide(std::vector<RemoteTransaction>& writers) {
   // The id this transaction's remote BEGINs carried: the catalog may be
   // gone by now (see CommitRecordsExist).
   const metadata::NodeId local = backend_transactions::Coordinate(metadata_cache::LocalNodeId()).node;
   if (local == 0)
     throw Error(sqlstate::kObjectNotInPrerequisiteState,
-                "a transaction that wrote on several nodes can only commit on a node that administers the cluster");
+                "a transaction that wrote on several nodes can only commit on a node of the cluster");
   const uint64_t full_xid = U64FromFullTransactionId(PgCall([] { return GetTopFullTransactionId(); }));
   std::vector<Prepared> participants;
   std::vector<metadata::NodeId> participant_ids;
@@ -211,30 +224,37 @@ void PrepareAndDecide(std::vector<RemoteTransaction>& writers) {
   }
   keep_prepared();
   fault_injection::At(fault_injection::kAfterPrepares, true);
+  // Everything is prepared: the metadata change this transaction made goes
+  // to Raft now, and its refusal still rolls everything back.
+  ProposeMetadataChanges();
   InsertCommitRecord(full_xid, participant_ids);
 }
 
 void PreCommit() {
   connection_pool::ThrowIfTransactionLost();
   std::vector<RemoteTransaction> open = connection_pool::OpenTransactions();
-  if (open.empty()) return;
   CommitReaders(open);
   std::vector<RemoteTransaction> writers;
   for (const RemoteTransaction& remote : open)
     if (remote.wrote) writers.push_back(remote);
-  if (writers.empty()) return;
+  const bool metadata = HasCommandsAtCommit();
+  if (writers.empty() && !metadata) return;
   const bool wrote_here = PgCall([] { return TransactionIdIsValid(GetTopTransactionIdIfAny()); });
-  if (writers.size() == 1 && !wrote_here) {
+  if (writers.size() == 1 && !wrote_here && !metadata) {
     CommitOnePhase(writers.front());
     return;
   }
   // PRE_COMMIT runs with no active snapshot; the catalog reads and the
   // commit record's insert need one (an error pops it with the abort).
   PgCall([] { PushActiveSnapshot(GetTransactionSnapshot()); });
-  if (CommitRecordsExist())
+  if (writers.empty()) {
+    ProposeMetadataChanges();
+  } else if (CommitRecordsExist()) {
     PrepareAndDecide(writers);
-  else
+  } else {
+    ProposeMetadataChanges();
     CommitOneByOne(writers);
+  }
   PgCall([] { PopActiveSnapshot(); });
 }
 
@@ -313,6 +333,7 @@ void AbortPrepared() noexcept {
 
 void EndOfTransaction() noexcept {
   prepared.clear();
+  ForgetCommandsAtCommit();
   connection_pool::ResetTransactionState();
   backend_transactions::Clear();
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pg/guard.hpp"
+#include "pg/raft/raft_worker.hpp"
 #include "pg/shared_memory.hpp"
 
 extern "C" {
@@ -82,16 +83,24 @@ Entry* EntryFor(Oid database, WorkerKind kind) {
   return entry;
 }
 
-// The kinds some duty was registered for: only those get workers.
+// The raft worker, and the kinds some duty was registered for.
 std::vector<WorkerKind> KindsInUse() {
-  std::vector<WorkerKind> kinds;
+  std::vector<WorkerKind> kinds{WorkerKind::kRaft};
   for (const Duty& duty : Duties())
     if (std::find(kinds.begin(), kinds.end(), duty.worker) == kinds.end()) kinds.push_back(duty.worker);
   return kinds;
 }
 
 const char* KindName(WorkerKind kind) {
-  return kind == WorkerKind::kSaga ? "phantomdb saga worker" : "phantomdb maintenance worker";
+  switch (kind) {
+    case WorkerKind::kSaga:
+      return "phantomdb saga worker";
+    case WorkerKind::kRaft:
+      return "phantomdb raft worker";
+    case WorkerKind::kMaintenance:
+      break;
+  }
+  return "phantomdb maintenance worker";
 }
 
 void WakeLauncher() {
@@ -192,18 +201,29 @@ void ForgetWorker(int, Datum) {
   WakeLauncher();
 }
 
-void SetNotBefore(Oid database, WorkerKind kind, TimestampTz when) {
-  SpinLockAcquire(&registry->mutex);
-  Entry* entry = EntryFor(database, kind);
-  if (entry != nullptr) entry->not_before = std::max(entry->not_before, when);
-  SpinLockRelease(&registry->mutex);
-}
-
 bool ExtensionInstalled() {
   StartTransactionCommand();
   const bool installed = OidIsValid(get_extension_oid("phantomdb", true));
   CommitTransactionCommand();
   return installed;
+}
+
+// False, after telling the launcher when to try again, when the database
+// has no phantomdb (yet, or any more).
+bool ExtensionPresentElseBackOff() {
+  const TimestampTz looked_at = GetCurrentTimestamp();
+  if (ExtensionInstalled()) return true;
+  SpinLockAcquire(&registry->mutex);
+  Entry* entry = EntryFor(my_database, my_kind);
+  // A CREATE EXTENSION that committed after the look asked for a worker:
+  // backing off now would lose that request.
+  if (entry != nullptr && entry->requested_at < looked_at) {
+    const bool requested = looked_at - entry->requested_at < kRequestGraceMs * 1000L;
+    const TimestampTz when = looked_at + (requested ? kRequestedRetryMs : kNoExtensionRetryMs) * 1000L;
+    entry->not_before = std::max(entry->not_before, when);
+  }
+  SpinLockRelease(&registry->mutex);
+  return false;
 }
 
 // Runs one duty in its own transaction; returns the ms until it is due
@@ -255,15 +275,7 @@ void WorkerLoop() {
       ConfigReloadPending = false;
       ProcessConfigFile(PGC_SIGHUP);
     }
-    if (!ExtensionInstalled()) {
-      const TimestampTz now = GetCurrentTimestamp();
-      SpinLockAcquire(&registry->mutex);
-      const Entry* entry = EntryFor(my_database, my_kind);
-      const bool requested = entry != nullptr && now - entry->requested_at < kRequestGraceMs * 1000L;
-      SpinLockRelease(&registry->mutex);
-      SetNotBefore(my_database, my_kind, now + (requested ? kRequestedRetryMs : kNoExtensionRetryMs) * 1000L);
-      return;
-    }
+    if (!ExtensionPresentElseBackOff()) return;
     TimestampTz next = GetCurrentTimestamp() + kScanIntervalMs * 1000L;
     for (size_t i = 0; i < duties.size(); i++) {
       if (GetCurrentTimestamp() >= due[i]) {
@@ -388,7 +400,9 @@ void phantom_maintenance_launcher_main(Datum) {
 void phantom_maintenance_worker_main(Datum argument) {
   my_database = DatumGetObjectId(argument);
   my_kind = static_cast<WorkerKind>(MyBgworkerEntry->bgw_extra[0]);
-  pqsignal(SIGTERM, die);
+  // The raft worker holds C++ state across its loop: it ends at the top of
+  // an iteration rather than wherever SIGTERM finds it.
+  pqsignal(SIGTERM, my_kind == WorkerKind::kRaft ? SignalHandlerForShutdownRequest : die);
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   BackgroundWorkerUnblockSignals();
   SpinLockAcquire(&registry->mutex);
@@ -403,7 +417,10 @@ void phantom_maintenance_worker_main(Datum argument) {
   if (!wanted) proc_exit(0);
   on_shmem_exit(ForgetWorker, 0);
   BackgroundWorkerInitializeConnectionByOid(my_database, InvalidOid, 0);
-  WorkerLoop();
+  if (my_kind == WorkerKind::kRaft) {
+    if (ExtensionPresentElseBackOff()) phantom::pg::raft_worker::Run(my_database);
+  } else
+    WorkerLoop();
   proc_exit(0);
 }
 }

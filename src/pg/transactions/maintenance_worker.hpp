@@ -3,7 +3,8 @@
 // of each kind. Each runs its kind's periodic duties (registered below):
 // the maintenance worker resolves prepared transactions and detects
 // distributed deadlocks; the saga worker runs saga steps, which may take
-// long and so must never hold up the other two.
+// long and so must never hold up the other two. The third kind is the raft
+// worker, which runs the metadata Raft member (raft_worker.hpp).
 //
 // The launcher scans pg_database every few seconds and starts the workers
 // of each database that can take connections and lacks them. A worker that finds
@@ -22,8 +23,9 @@ namespace phantom::pg::maintenance_worker {
 // A duty of the per-database worker, run inside a transaction with SPI
 // available; it returns how long (ms) until it wants to run again. An
 // exception is logged and the duty retried after its interval.
-enum class WorkerKind : uint8_t { kMaintenance = 0, kSaga = 1 };
-inline constexpr int kWorkerKinds = 2;
+// The raft worker (raft_worker.hpp) runs its own loop and has no duties.
+enum class WorkerKind : uint8_t { kMaintenance = 0, kSaga = 1, kRaft = 2 };
+inline constexpr int kWorkerKinds = 3;
 
 struct Duty {
   const char* name;
