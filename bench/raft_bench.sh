@@ -20,46 +20,18 @@ set -euo pipefail
 
 TRIALS=${1:-10}
 CALLS=${2:-500}
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PGBIN=$(pg_config --bindir)
 PLAIN_PORT=26520
 PHANTOM_PORT=26521
-WORK=$(mktemp -d /tmp/phantom-raftbench.XXXXXX)
-chmod 755 "$WORK"
-if [[ $(id -u) == 0 ]]; then
-	as_server() { (cd / && runuser -u postgres -- env TMPDIR=/tmp "$@"); }
-	chown postgres "$WORK"
-else
-	as_server() { "$@"; }
-fi
-cleanup() {
-	trap '' INT TERM
-	as_server "$PGBIN/pg_ctl" -D "$WORK/plain" -m fast stop >/dev/null 2>&1 || true
-	"$REPO/bin/phantomctl" --dir "$WORK/cluster" destroy >/dev/null 2>&1 || true
-	local data
-	for data in "$WORK"/cluster/node*/data; do
-		[[ -f $data/postmaster.pid ]] && as_server "$PGBIN/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-psql_at() { as_server "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -d postgres "${@:2}"; }
+WORK_PREFIX="phantom-raftbench"
+# shellcheck source=bench/servers.sh
+source "$(dirname "$0")/servers.sh"
 now() { date +%s.%N; }
 
-echo "== starting plain Postgres on $PLAIN_PORT and PhantomDB on $PHANTOM_PORT-$((PHANTOM_PORT + 2))"
-as_server "$PGBIN/initdb" -D "$WORK/plain" -U postgres -A trust -E UTF8 >/dev/null
-cat <<CONF | as_server tee -a "$WORK/plain/postgresql.conf" >/dev/null
-port = $PLAIN_PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = ''
-shared_buffers = 64MB
-CONF
-as_server "$PGBIN/pg_ctl" -D "$WORK/plain" -l "$WORK/plain.log" -w start >/dev/null
-"$REPO/bin/phantomctl" up --port "$PHANTOM_PORT" --dir "$WORK/cluster" >/dev/null
+start_servers
 PORTS=("$PHANTOM_PORT" "$((PHANTOM_PORT + 1))" "$((PHANTOM_PORT + 2))")
+
+# psql_at, printing bare values.
+psql_at_values() { psql_at "$1" -At "${@:2}"; }
 
 # Per-call latencies (ms) of `call` repeated CALLS times, as p50 and p99.
 LATENCY_SQL="
@@ -82,7 +54,7 @@ END \$\$;"
 leader_port() {
 	local port id
 	for port in "${PORTS[@]}"; do
-		id=$(psql_at "$port" -c 'SELECT leader_id FROM phantom_raft_status()' 2>/dev/null || true)
+		id=$(psql_at_values "$port" -c 'SELECT leader_id FROM phantom_raft_status()' 2>/dev/null || true)
 		[[ -n $id ]] && { echo "${PORTS[id - 1]}"; return; }
 	done
 	return 1
@@ -92,7 +64,7 @@ leader_port() {
 settled() {
 	local port row leader=
 	for port in "${PORTS[@]}"; do
-		row=$(psql_at "$port" -c "SELECT leader_id, array_length(voters, 1), applied_index >= commit_index
+		row=$(psql_at_values "$port" -c "SELECT leader_id, array_length(voters, 1), applied_index >= commit_index
 		                         FROM phantom_raft_status()" 2>/dev/null) || return 1
 		[[ $row == *"|3|t" ]] || return 1
 		[[ -z $leader || $leader == "${row%%|*}" ]] || return 1
@@ -107,12 +79,12 @@ wait_settled() {
 
 wait_settled
 echo "== commit latency, $CALLS calls each"
-psql_at "$PLAIN_PORT" -c "CREATE TABLE bench_commit (id serial PRIMARY KEY, at timestamptz)" -c "$LATENCY_SQL"
-plain=$(psql_at "$PLAIN_PORT" -c "CALL bench_latency('INSERT INTO bench_commit (at) VALUES (now())', $CALLS)")
+psql_at_values "$PLAIN_PORT" -c "CREATE TABLE bench_commit (id serial PRIMARY KEY, at timestamptz)" -c "$LATENCY_SQL"
+plain=$(psql_at_values "$PLAIN_PORT" -c "CALL bench_latency('INSERT INTO bench_commit (at) VALUES (now())', $CALLS)")
 leader=$(leader_port)
 for port in "${PORTS[@]}"; do [[ $port != "$leader" ]] && follower=$port; done
-psql_at "$follower" -c "$LATENCY_SQL"
-phantom=$(psql_at "$follower" -c "CALL bench_latency('SELECT phantom_metadata_barrier()', $CALLS)")
+psql_at_values "$follower" -c "$LATENCY_SQL"
+phantom=$(psql_at_values "$follower" -c "CALL bench_latency('SELECT phantom_metadata_barrier()', $CALLS)")
 printf 'plain Postgres durable commit:        p50 %.2f ms  p99 %.2f ms\n' "${plain%%|*}" "${plain##*|}"
 printf 'metadata no-op commit (on a follower): p50 %.2f ms  p99 %.2f ms\n' "${phantom%%|*}" "${phantom##*|}"
 awk -v a="${phantom%%|*}" -v b="${plain%%|*}" 'BEGIN { printf "ratio (p50, metadata / plain): %.1f\n", a / b }'
@@ -130,7 +102,7 @@ for trial in $(seq 1 "$TRIALS"); do
 	while [[ -z $done_at ]]; do
 		for port in "${PORTS[@]}"; do
 			[[ $port == "$leader" ]] && continue
-			if psql_at "$port" -c 'SELECT phantom_metadata_barrier()' >/dev/null 2>&1; then
+			if psql_at_values "$port" -c 'SELECT phantom_metadata_barrier()' >/dev/null 2>&1; then
 				done_at=$(now)
 				break
 			fi
@@ -138,9 +110,12 @@ for trial in $(seq 1 "$TRIALS"); do
 	done
 	took+=("$(awk -v a="$start" -v b="$done_at" 'BEGIN { printf "%.3f", b - a }')")
 	echo "trial $trial: leader on port $leader killed, metadata commits again after ${took[-1]} s"
-	# The killed node's children die with the postmaster's loss; start it again.
-	for _ in $(seq 1 100); do pgrep -f -- "-D $data" >/dev/null || break; sleep 0.1; done
-	as_server "$PGBIN/pg_ctl" -D "$data" -l "$data/../server.log" -w start >/dev/null
+	# The killed postmaster's children may hold its shared memory a moment.
+	for attempt in $(seq 1 50); do
+		as_server "$PGBIN/pg_ctl" -D "$data" -l "$data/../server.log" -w start >/dev/null 2>&1 && break
+		((attempt == 50)) && { echo "could not restart $data" >&2; exit 1; }
+		sleep 0.2
+	done
 done
 printf '%s\n' "${took[@]}" | sort -g | awk '{ v[NR] = $1 } END {
 	printf "failover: p50 %.2f s  max %.2f s  (%d trials)\n", v[int((NR + 1) / 2)], v[NR], NR }'

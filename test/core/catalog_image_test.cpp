@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "metadata_samples.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -24,19 +26,9 @@ using namespace std::string_literals;
 
 constexpr const char* kCorrupted = "catalog image is corrupted: ";
 
-ClusterId IdOf(uint8_t seed) {
-  ClusterId id{};
-  id.fill(seed);
-  return id;
-}
-
-NodeRecord Node(NodeId node_id, const std::string& host) {
-  NodeRecord node;
-  node.node_id = node_id;
-  node.name = host;
-  node.host = host;
-  node.port = 5432;
-  node.region = "default";
+// A node with a heartbeat, so that the image must carry it.
+NodeRecord HeardNode(NodeId node_id, const std::string& host) {
+  NodeRecord node = Node(node_id, host);
   node.last_heartbeat_us = 1000 * int64_t{node_id};
   return node;
 }
@@ -72,9 +64,9 @@ TableRecord ReferenceTable(TableId table_id, const std::string& name, ShardId sh
 // reference table, built through the log as every replica builds it.
 InMemoryCatalog Populated() {
   InMemoryCatalog catalog;
-  ApplyNext(catalog, CreateCluster{IdOf(0x11), Node(1, "a")});
-  ApplyNext(catalog, AddNode{Node(2, "b")});
-  ApplyNext(catalog, AddNode{Node(3, "::1")});
+  ApplyNext(catalog, CreateCluster{IdOf(0x11), HeardNode(1, "a")});
+  ApplyNext(catalog, AddNode{HeardNode(2, "b")});
+  ApplyNext(catalog, AddNode{HeardNode(3, "::1")});
   ApplyNext(catalog, SetNodeState{2, NodeState::kActive, NodeState::kSuspect, 77});
   ApplyNext(catalog, CreateDistributedTable{HashTable(1, "orders", 1, 4, 102008), ColocationRecord{1, 4, "bigint", 1}});
   ApplyNext(catalog, CreateDistributedTable{HashTable(2, "items", 1, 4, 102012), std::nullopt});
@@ -85,10 +77,10 @@ InMemoryCatalog Populated() {
 // Another cluster's catalog, overlapping the first in ids.
 InMemoryCatalog Other() {
   InMemoryCatalog catalog;
-  ApplyNext(catalog, CreateCluster{IdOf(0x22), Node(1, "x")});
-  ApplyNext(catalog, AddNode{Node(2, "y")});
-  ApplyNext(catalog, AddNode{Node(3, "z")});
-  ApplyNext(catalog, AddNode{Node(7, "w")});
+  ApplyNext(catalog, CreateCluster{IdOf(0x22), HeardNode(1, "x")});
+  ApplyNext(catalog, AddNode{HeardNode(2, "y")});
+  ApplyNext(catalog, AddNode{HeardNode(3, "z")});
+  ApplyNext(catalog, AddNode{HeardNode(7, "w")});
   ApplyNext(catalog, CreateDistributedTable{HashTable(1, "events", 5, 2, 900), ColocationRecord{5, 2, "text", 1}});
   return catalog;
 }
@@ -104,12 +96,12 @@ CatalogImage Extremes() {
   cluster.next_colocation_id = -3;
   cluster.metadata_version = INT64_MAX;
   image.cluster = cluster;
-  NodeRecord node = Node(INT32_MIN, std::string("h\0st", 4));
+  NodeRecord node = HeardNode(INT32_MIN, std::string("h\0st", 4));
   node.name = "\xE6\x97\xA5\xE6\x9C\xAC";
   node.role = NodeRole::kReplica;
   node.state = NodeState::kDrained;
   node.last_heartbeat_us = INT64_MIN;
-  image.nodes = {node, Node(INT32_MAX, "")};
+  image.nodes = {node, HeardNode(INT32_MAX, "")};
   image.groups = {ColocationRecord{-1, INT32_MAX, "", INT32_MIN}, ColocationRecord{0, 0, "numeric(10,2)", 0}};
   TableRecord empty;
   empty.table_id = INT64_MIN;
@@ -120,7 +112,7 @@ CatalogImage Extremes() {
 std::vector<CatalogImage> SampleImages() {
   InMemoryCatalog populated = Populated();
   CatalogImage no_cluster;
-  no_cluster.nodes = {Node(1, "orphan")};  // no catalog holds this, but the codec need not care
+  no_cluster.nodes = {HeardNode(1, "orphan")};  // no catalog holds this, but the codec need not care
   return {CatalogImage{}, ReadImage(populated), Extremes(), no_cluster};
 }
 
@@ -280,7 +272,7 @@ TEST(CatalogImageCodecTest, TheBodyMustBeExactlyConsumed) {
 }
 
 TEST(CatalogImageCodecTest, EnumsOutOfRangeAreRejected) {
-  NodeRecord node = Node(1, "a");
+  NodeRecord node = HeardNode(1, "a");
   std::string bytes = NodeBytes(node);
   bytes[bytes.size() - 9] = 6;  // the state
   EXPECT_EQ(DecodeProblem(Frame(1, "\x00\x01\x00\x00\x00"s + bytes + std::string(8, '\0'))), "unknown node state 6");
@@ -294,9 +286,9 @@ TEST(CatalogImageCodecTest, EnumsOutOfRangeAreRejected) {
 // would break the restored keys.
 TEST(CatalogImageCodecTest, RecordsOutOfOrderAreRejected) {
   CatalogImage image;
-  image.nodes = {Node(2, "b"), Node(1, "a")};
+  image.nodes = {HeardNode(2, "b"), HeardNode(1, "a")};
   EXPECT_EQ(DecodeProblem(Frame(1, Body(image))), "node id 1 follows 2");
-  image.nodes = {Node(2, "b"), Node(2, "a")};
+  image.nodes = {HeardNode(2, "b"), HeardNode(2, "a")};
   EXPECT_EQ(DecodeProblem(Frame(1, Body(image))), "node id 2 follows 2");
   image.nodes.clear();
   image.groups = {ColocationRecord{3, 1, "int", 1}, ColocationRecord{3, 1, "int", 1}};
@@ -361,7 +353,7 @@ TEST(CatalogImageTest, RestoreReplacesEverything) {
   EXPECT_EQ(ReadImage(target), image);
   // Both apply the next entries alike.
   for (InMemoryCatalog* catalog : {&source, &target}) {
-    ApplyNext(*catalog, AddNode{Node(4, "d")});
+    ApplyNext(*catalog, AddNode{HeardNode(4, "d")});
     ApplyNext(*catalog, SetNodeState{4, NodeState::kActive, NodeState::kSuspect, 5});
     ApplyNext(*catalog, DropDistributedTable{2});
   }
@@ -374,7 +366,7 @@ TEST(CatalogImageTest, RestoringAnEmptyImageEmptiesTheStore) {
   RestoreImage(catalog, CatalogImage{});
   EXPECT_EQ(catalog, InMemoryCatalog{});
   // And the cluster can be founded on it again.
-  ApplyNext(catalog, CreateCluster{IdOf(0x33), Node(1, "n")});
+  ApplyNext(catalog, CreateCluster{IdOf(0x33), HeardNode(1, "n")});
   EXPECT_EQ(catalog.cluster->cluster_id, IdOf(0x33));
 }
 

@@ -3,6 +3,8 @@
 // changed since is refused (40001) on apply, alike on every node.
 #include <gtest/gtest.h>
 
+#include "metadata_samples.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -17,22 +19,6 @@ namespace {
 
 constexpr int64_t kNow = 1700000000000000;
 constexpr const char* kVersion = "0.1";
-
-ClusterId IdOf(uint8_t seed) {
-  ClusterId id{};
-  id.fill(seed);
-  return id;
-}
-
-NodeRecord Node(NodeId node_id, const std::string& host) {
-  NodeRecord node;
-  node.node_id = node_id;
-  node.name = host;
-  node.host = host;
-  node.port = 5432;
-  node.region = "default";
-  return node;
-}
 
 Proposal Propose(const Command& command, int64_t based_on) { return Proposal{42, 1, based_on, command}; }
 

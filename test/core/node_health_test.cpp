@@ -2,32 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include "metadata_samples.hpp"
+
 namespace phantom::metadata {
 namespace {
 
 constexpr const char* kVersion = "0.1";
 constexpr NodeId kSelf = 1;  // the node judging: a:5432
 
-ClusterId IdOf(uint8_t seed) {
-  ClusterId id{};
-  id.fill(seed);
-  return id;
-}
-
 ClusterRecord Cluster() {
   ClusterRecord cluster;
   cluster.cluster_id = IdOf(0x11);
   cluster.next_node_id = 3;
   return cluster;
-}
-
-NodeRecord Node(NodeId node_id, const std::string& host) {
-  NodeRecord node;
-  node.node_id = node_id;
-  node.name = host;
-  node.host = host;
-  node.port = 5432;
-  return node;
 }
 
 // A node of cluster 0x11 other than the one asking.

@@ -1,6 +1,8 @@
 #include "core/metadata/node_membership.hpp"
 
 #include <gtest/gtest.h>
+
+#include "metadata_samples.hpp"
 #include <cstdint>
 
 #include <string>
@@ -17,12 +19,6 @@ namespace {
 
 constexpr int64_t kNow = 1700000000000000;
 constexpr const char* kVersion = "0.1";
-
-ClusterId IdOf(uint8_t seed) {
-  ClusterId id{};
-  id.fill(seed);
-  return id;
-}
 
 AddNodeRequest Request(const std::string& host, int32_t port = 5432) {
   AddNodeRequest request;

@@ -92,8 +92,13 @@ int64_t Propose(const metadata::Command& command, int64_t based_on) {
       continue;
     }
     const auto resend_at = Clock::now() + std::chrono::milliseconds(2 * raft_election_timeout_ms);
+    // A proposal forwarded to a leader that then died is lost: once another
+    // leader is known, it is sent again at once.
+    const int32_t sent_to = raft_shared::ReadStatus(MyDatabaseId).leader;
     bool transient = false;
     while (!transient && Clock::now() < std::min(resend_at, deadline)) {
+      const int32_t leader = raft_shared::ReadStatus(MyDatabaseId).leader;
+      if (leader != 0 && leader != sent_to) break;
       std::optional<raft_shared::Outcome> applied;
       for (uint64_t id : attempts) {
         std::optional<raft_shared::Outcome> outcome = raft_shared::FindOutcome(MyDatabaseId, id);
