@@ -71,13 +71,10 @@ void RaftTransport::Send(std::vector<raft::Message>&& messages, raft::Raft& raft
   }
 }
 
-void RaftTransport::Connect(raft::NodeId id, Peer& peer, int64_t now_us) {
+void RaftTransport::Connect(Peer& peer) {
   peer.conn = StartNodeConnection(peer.host, peer.port, user_.c_str(), database_.c_str(), "", "phantomdb raft");
   peer.connecting = true;
-  peer.poll = PGRES_POLLING_WRITING;
-  if (PQstatus(peer.conn) == CONNECTION_BAD) peer.poll = PGRES_POLLING_FAILED;
-  (void)id;
-  (void)now_us;
+  peer.poll = PQstatus(peer.conn) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
 }
 
 void RaftTransport::Disconnect(raft::NodeId id, Peer& peer, raft::Raft& raft, int64_t now_us, const std::string& why) {
@@ -149,7 +146,7 @@ bool RaftTransport::ReadAnswers(raft::NodeId id, Peer& peer, raft::Raft& raft) {
 void RaftTransport::Drive(raft::NodeId id, Peer& peer, raft::Raft& raft, int64_t now_us) {
   if (peer.conn == nullptr) {
     if (peer.queue.empty() || now_us < peer.retry_at_us) return;
-    Connect(id, peer, now_us);
+    Connect(peer);
   }
   if (peer.connecting) {
     if (peer.poll != PGRES_POLLING_FAILED) peer.poll = PQconnectPoll(peer.conn);

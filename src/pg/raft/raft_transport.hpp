@@ -68,7 +68,7 @@ class RaftTransport {
     std::string last_error;  // logged once per distinct failure
   };
 
-  void Connect(raft::NodeId id, Peer& peer, int64_t now_us);
+  void Connect(Peer& peer);
   void Disconnect(raft::NodeId id, Peer& peer, raft::Raft& raft, int64_t now_us, const std::string& why);
   void Drive(raft::NodeId id, Peer& peer, raft::Raft& raft, int64_t now_us);
   bool SendBatch(Peer& peer);
