@@ -9,6 +9,7 @@
 
 #include "core/common/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/latch_nap.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/raft/raft_shared.hpp"
 #include "pg/settings.hpp"
@@ -19,10 +20,8 @@ extern "C" {
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parsetree.h"
-#include "storage/latch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include "utils/wait_event.h"
 }
 
 namespace phantom::pg::metadata_fence {
@@ -42,11 +41,7 @@ void CatchUp(int64_t index) {
                   "this node's metadata is behind the node that sent the command (applied index " +
                       std::to_string(applied) + ", the sender routed by " + std::to_string(index) + ")",
                   "", "Retry the transaction; the node catches up with the metadata log by itself.");
-    PgCall([] {
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 5, PG_WAIT_EXTENSION);
-      ResetLatch(MyLatch);
-    });
-    CheckForInterrupts();
+    NapOnLatch(5);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "core/metadata/node_membership.hpp"
 #include "pg/functions/arguments.hpp"
 #include "pg/guard.hpp"
+#include "pg/latch_nap.hpp"
 #include "pg/local_node.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/metadata/metadata_log.hpp"
@@ -24,8 +25,6 @@
 extern "C" {
 #include "access/xact.h"
 #include "miscadmin.h"
-#include "storage/latch.h"
-#include "utils/wait_event.h"
 }
 
 namespace phantom::pg {
@@ -74,11 +73,7 @@ void WaitUntilActive(const NodeRecord& node) {
   while (std::chrono::steady_clock::now() < deadline) {
     spi::Execute("SELECT state FROM phantomdb.nodes WHERE node_id = $1", {spi::Int32(node.node_id)});
     if (spi::RowCount() > 0 && spi::GetText(0, 0) == "active") return;
-    PgCall([] {
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
-      ResetLatch(MyLatch);
-    });
-    CheckForInterrupts();
+    NapOnLatch(10);
   }
   const std::string message = "node \"" + node.name + "\" was added but is not active yet";
   Report(WARNING, message.c_str(), "It has not caught up with the cluster's metadata.",
@@ -217,11 +212,7 @@ void WaitUntilOutOfGroup(const NodeRecord& node) {
       Report(WARNING, message.c_str(), nullptr, "The leader takes it out once a majority of voters is reachable.");
       return;
     }
-    PgCall([] {
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
-      ResetLatch(MyLatch);
-    });
-    CheckForInterrupts();
+    NapOnLatch(10);
   }
 }
 

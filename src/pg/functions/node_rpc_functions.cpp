@@ -9,6 +9,7 @@
 #include "core/metadata/cluster_id.hpp"
 #include "pg/functions/arguments.hpp"
 #include "pg/guard.hpp"
+#include "pg/latch_nap.hpp"
 #include "pg/metadata/metadata_log.hpp"
 #include "pg/raft/raft_records.hpp"
 #include "pg/spi.hpp"
@@ -17,8 +18,6 @@
 
 extern "C" {
 #include "miscadmin.h"
-#include "storage/latch.h"
-#include "utils/wait_event.h"
 }
 
 namespace phantom::pg {
@@ -34,11 +33,7 @@ void WaitFor(Done done, const char* what) {
   while (!done(RunningStatus())) {
     if (std::chrono::steady_clock::now() >= deadline)
       throw Error("57014", std::string("timed out waiting for this node's raft worker to ") + what);
-    PgCall([] {
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
-      ResetLatch(MyLatch);
-    });
-    CheckForInterrupts();
+    NapOnLatch(10);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "core/metadata/node_membership.hpp"
 #include "pg/functions/arguments.hpp"
 #include "pg/guard.hpp"
+#include "pg/latch_nap.hpp"
 #include "pg/metadata/metadata_log.hpp"
 #include "pg/metadata/spi_catalog_store.hpp"
 #include "pg/raft/raft_records.hpp"
@@ -19,12 +20,10 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
-#include "utils/wait_event.h"
 }
 
 namespace phantom::pg {
@@ -159,11 +158,7 @@ Datum TransferLeadership(FunctionCallInfo fcinfo) {
     if (std::chrono::steady_clock::now() >= deadline)
       throw Error("57014", "timed out waiting for node " + std::to_string(target) + " to take over the leadership", "",
                   "A transfer needs the target to catch up with the leader's log; see phantom_raft_status().");
-    PgCall([] {
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
-      ResetLatch(MyLatch);
-    });
-    CheckForInterrupts();
+    NapOnLatch(10);
   }
   PG_RETURN_INT32(target);
 }

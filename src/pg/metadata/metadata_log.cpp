@@ -12,8 +12,10 @@
 #include "core/metadata/image_catalog_store.hpp"
 #include "core/metadata/proposal.hpp"
 #include "pg/guard.hpp"
+#include "pg/latch_nap.hpp"
 #include "pg/metadata/metadata_cache.hpp"
 #include "pg/metadata/spi_catalog_store.hpp"
+#include "pg/raft/catalog_applier.hpp"
 #include "pg/raft/raft_records.hpp"
 #include "pg/raft/raft_shared.hpp"
 #include "pg/settings.hpp"
@@ -21,8 +23,6 @@
 
 extern "C" {
 #include "miscadmin.h"
-#include "storage/latch.h"
-#include "utils/wait_event.h"
 #include "storage/proc.h"
 }
 
@@ -45,20 +45,6 @@ std::chrono::milliseconds ProposalTimeout() {
 }
 
 raft_shared::Status WorkerStatus() { return CurrentRaftWorker(); }
-
-int64_t CatalogAppliedIndex() {
-  spi::Execute("SELECT applied_index FROM phantomdb.metadata_applied");
-  return spi::RowCount() == 0 ? 0 : spi::GetInt64(0, 0);
-}
-
-// Sleeps on the latch for up to ms (woken early by the raft worker).
-void Nap(long ms) {
-  PgCall([&] {
-    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-  });
-  CheckForInterrupts();
-}
 
 [[noreturn]] void ThrowTimeout(const std::string& what) {
   const raft_shared::Status status = raft_shared::ReadStatus(MyDatabaseId);
@@ -88,7 +74,7 @@ int64_t Propose(const metadata::Command& command, int64_t based_on) {
         EncodeProposalRecord({MyProc->pgprocno, proposal.id, metadata::EncodeProposal(proposal)});
     if (!raft_shared::Push(MyDatabaseId, raft_shared::RecordKind::kProposal, record)) {
       WorkerStatus();
-      Nap(50);
+      NapOnLatch(50);
       continue;
     }
     const auto resend_at = Clock::now() + std::chrono::milliseconds(2 * raft_election_timeout_ms);
@@ -114,7 +100,7 @@ int64_t Propose(const metadata::Command& command, int64_t based_on) {
         metadata_cache::InvalidateAll();
         return applied->index;
       }
-      Nap(transient ? 50 : 10);
+      NapOnLatch(transient ? 50 : 10);
     }
   }
   ThrowTimeout("the metadata change to commit");
@@ -134,7 +120,7 @@ raft_shared::Status CurrentRaftWorker() {
       throw Error(sqlstate::kObjectNotInPrerequisiteState,
                   "the raft worker of this node does not run for this node's cluster membership yet", "",
                   "It restarts shortly after CREATE EXTENSION phantomdb; check the server log if it does not.");
-    Nap(10);
+    NapOnLatch(10);
   }
 }
 
@@ -149,10 +135,10 @@ void LockMetadata() {
     // Read each time: a worker that just restarted (the extension was
     // re-created) reports a different log.
     const int64_t committed = WorkerStatus().commit;
-    decided_on = CatalogAppliedIndex();
+    decided_on = catalog_applier::AppliedIndex();
     if (decided_on >= committed) return;
     if (Clock::now() >= deadline) ThrowTimeout("this node to apply the committed metadata log");
-    Nap(5);
+    NapOnLatch(5);
   }
 }
 
@@ -214,7 +200,7 @@ void FoundCluster(const std::string& cluster_id) {
       throw Error(sqlstate::kObjectNotInPrerequisiteState, "this node already belongs to cluster " + status.cluster_id);
     if (!asked) asked = raft_shared::Push(MyDatabaseId, raft_shared::RecordKind::kBootstrap, cluster_id);
     if (Clock::now() >= deadline) ThrowTimeout("this node's raft worker to found the cluster");
-    Nap(10);
+    NapOnLatch(10);
   }
 }
 

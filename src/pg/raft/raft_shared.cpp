@@ -9,6 +9,7 @@
 
 #include "core/common/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/latch_nap.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_memory.hpp"
 
@@ -18,7 +19,6 @@ extern "C" {
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/spin.h"
-#include "utils/wait_event.h"
 }
 
 namespace phantom::pg::raft_shared {
@@ -268,11 +268,7 @@ Status RunningWorker() {
       throw Error(sqlstate::kObjectNotInPrerequisiteState, "the raft worker of this node is not running", "",
                   "It starts shortly after CREATE EXTENSION phantomdb and after a restart; check the server log if "
                   "it does not.");
-    PgCall([] {
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
-      ResetLatch(MyLatch);
-    });
-    CheckForInterrupts();
+    NapOnLatch(10);
   }
 }
 
