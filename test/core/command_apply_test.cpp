@@ -10,15 +10,10 @@
 #include "expect_error.hpp"
 #include "apply_next.hpp"
 #include "in_memory_catalog.hpp"
+#include "metadata_samples.hpp"
 
 namespace phantom::metadata {
 namespace {
-
-ClusterId IdOf(uint8_t seed) {
-  ClusterId id{};
-  id.fill(seed);
-  return id;
-}
 
 NodeRecord Node(NodeId node_id, const std::string& name, const std::string& host, int32_t port) {
   NodeRecord node;
@@ -237,34 +232,6 @@ InMemoryCatalog ThreeNodes() {
   ApplyNext(catalog, AddNode{Node(3, "c", "c", 5432)});
   catalog.writes = 0;
   return catalog;
-}
-
-// A hash table whose shards are numbered from first_shard, placed round-robin
-// over nodes 1..3 from start with the given replication factor.
-TableRecord HashTable(TableId table_id, const std::string& name, ColocationId group, int32_t shard_count,
-                      ShardId first_shard, int32_t replication_factor = 1, size_t start = 0) {
-  TableRecord table;
-  table.table_id = table_id;
-  table.schema_name = "public";
-  table.table_name = name;
-  table.method = DistributionMethod::kHash;
-  table.distribution_column = "id";
-  table.colocation_id = group;
-  const std::vector<sharding::HashRange> ranges = sharding::SplitHashSpace(shard_count);
-  const auto placements = sharding::PlaceRoundRobin({1, 2, 3}, shard_count, replication_factor, start);
-  for (int32_t i = 0; i < shard_count; i++)
-    table.shards.push_back(ShardRecord{first_shard + i, i, ranges[i].min, ranges[i].max, placements[i]});
-  return table;
-}
-
-TableRecord ReferenceTable(TableId table_id, const std::string& name, ShardId shard_id) {
-  TableRecord table;
-  table.table_id = table_id;
-  table.schema_name = "public";
-  table.table_name = name;
-  table.method = DistributionMethod::kReference;
-  table.shards.push_back(ShardRecord{shard_id, 0, INT32_MIN, INT32_MAX, {1, 2, 3}});
-  return table;
 }
 
 ColocationRecord Group(ColocationId id, int32_t shard_count, int32_t replication_factor = 1) {
